@@ -1,0 +1,50 @@
+// The schema, as an ordered list of steps. The database's PRAGMA user_version counts the steps
+// applied; to change the schema, append a step (never edit or reorder one that has shipped).
+import { StartupError } from "../lib/errors.ts";
+import type { SqlDatabase } from "./driver.ts";
+
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: "zone serials and node facts",
+    sql: `
+      CREATE TABLE zone_serials (
+        zone         TEXT PRIMARY KEY,
+        serial       INTEGER NOT NULL CHECK (serial >= 0),
+        content_hash TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;`,
+  },
+];
+
+export function schemaVersion(db: SqlDatabase): number {
+  return db.prepare<{ user_version: number }>("PRAGMA user_version").get()?.user_version ?? 0;
+}
+
+/**
+ * Applies the migrations this database has not had yet, all in one transaction, and returns how
+ * many ran. A database from a newer vigil is refused before anything is written to it.
+ */
+export function migrate(db: SqlDatabase, file: string, migrations: readonly Migration[] = MIGRATIONS): number {
+  const current = schemaVersion(db);
+  if (current > migrations.length) {
+    throw new StartupError(
+      `database ${file} has schema version ${current}, newer than this vigil supports (${migrations.length}): ` +
+        "upgrade vigil or restore a backup",
+    );
+  }
+  const pending = migrations.slice(current);
+  if (pending.length === 0) return 0;
+  db.transaction(() => {
+    for (const migration of pending) db.exec(migration.sql);
+    db.exec(`PRAGMA user_version = ${migrations.length}`);
+  });
+  return pending.length;
+}

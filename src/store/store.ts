@@ -1,0 +1,30 @@
+// The store: one open database and a repository per table.
+import type { SqlDatabase } from "./driver.ts";
+import { createMeta, type Meta } from "./meta.ts";
+import { createZoneSerials, type ZoneSerials } from "./zone-serials.ts";
+
+export interface Store {
+  /** Path of the database file. */
+  readonly file: string;
+  /** For work across repositories in one transaction (db.transaction) and for tests. */
+  readonly db: SqlDatabase;
+  readonly zoneSerials: ZoneSerials;
+  readonly meta: Meta;
+  /** Closes the database; calling it again does nothing. */
+  close(): void;
+}
+
+/** Builds the repositories over a database that is already migrated. */
+export function createStore(db: SqlDatabase, file: string): Store {
+  let open = true;
+  return {
+    file,
+    db,
+    zoneSerials: createZoneSerials(db),
+    meta: createMeta(db),
+    close() {
+      if (open) db.close();
+      open = false;
+    },
+  };
+}
