@@ -1,0 +1,210 @@
+// The answer path, synchronous and small: cheap header checks (in the parser), the response cache,
+// then on a miss lookup → policy → encode. Never throws out: any failure becomes SERVFAIL or a drop.
+
+import { parseQuery, queryFromHeader } from "../wire/parse.ts";
+import { appendRecord, encodeOptRecord, encodeResponse, truncatedResponse } from "../wire/encode.ts";
+import { encodeEcsOption } from "../wire/ecs.ts";
+import type { OptRecord, ParsedQuery, ParseResult } from "../wire/types.ts";
+import { Rcode, RRClass, RRType, type LookupResult } from "../types.ts";
+import { lookup } from "../zone/lookup.ts";
+import { selectEndpoints, type ClientInfo, type SelectContext, type Selection } from "../policy/select.ts";
+import type { HealthSnapshot } from "../../health/snapshot.ts";
+import type { AnswerEngine } from "./engine.ts";
+import { ResponseCache, type CachedBody } from "./response-cache.ts";
+import { sectionsFor, serviceSetsOf } from "./sections.ts";
+
+export type Transport = "udp" | "tcp";
+
+const TCP_MAX = 65535;
+const PLAIN_UDP_MAX = 512;
+const ZONE_TRANSFER = new Set([251, 252]); // IXFR, AXFR: not offered
+
+export interface PipelineStats {
+  queries: number;
+  dropped: number;
+  errors: number;
+  truncated: number;
+  byRcode: Map<number, number>;
+}
+
+export interface HealthSource {
+  snapshot(): HealthSnapshot;
+  subscribe(listener: (s: HealthSnapshot) => void): () => void;
+}
+
+export class DnsPipeline {
+  readonly cache: ResponseCache;
+  readonly stats: PipelineStats = { queries: 0, dropped: 0, errors: 0, truncated: 0, byRcode: new Map() };
+  private snapshot: HealthSnapshot;
+  private readonly selectContext: SelectContext;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private engine: AnswerEngine,
+    health: HealthSource,
+    random: () => number = Math.random,
+  ) {
+    this.cache = new ResponseCache(engine.cacheEntries);
+    this.snapshot = health.snapshot();
+    this.selectContext = { geo: engine.geo, random };
+    this.unsubscribe = health.subscribe((snapshot) => {
+      this.snapshot = snapshot;
+      this.cache.clear();
+    });
+  }
+
+  /** A reload built a new engine: answer from it from the next query on. */
+  setEngine(engine: AnswerEngine): void {
+    this.engine = engine;
+    this.selectContext.geo = engine.geo;
+    this.cache.clear(engine.cacheEntries);
+  }
+
+  get currentEngine(): AnswerEngine {
+    return this.engine;
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  /** Answers one query; null means send nothing. */
+  handle(bytes: Uint8Array, remote: string, transport: Transport): Uint8Array | null {
+    this.stats.queries++;
+    let parsed: ParseResult;
+    try {
+      parsed = parseQuery(bytes);
+      if (parsed.status === "drop") {
+        this.stats.dropped++;
+        return null;
+      }
+      const response = parsed.status === "ok" ? this.answer(bytes, parsed.query, remote, transport) : this.refuse(bytes, parsed);
+      this.count(response);
+      return response;
+    } catch {
+      // A bug must cost one answer, not the listener: reply SERVFAIL when the header is readable.
+      this.stats.errors++;
+      return bytes.length >= 12 ? this.servfail(bytes) : null;
+    }
+  }
+
+  private answer(bytes: Uint8Array, query: ParsedQuery, remote: string, transport: Transport): Uint8Array {
+    if (query.qclass !== RRClass.IN || ZONE_TRANSFER.has(query.qtype)) {
+      return this.finish(bytes, query, this.encode(bytes, query, { kind: "refused" }, []), 0, transport);
+    }
+    const dnssecOk = query.edns?.dnssecOk ?? false;
+    const key = ResponseCache.key(query.qname, query.qtype, dnssecOk);
+    let entry = this.cache.get(key);
+    if (!entry) {
+      const result = lookup(this.engine.zones, query.qname, query.qtype);
+      entry = serviceSetsOf(result).length === 0
+        ? { kind: "static", answer: { body: this.encode(bytes, query, result, []), scope: 0 } }
+        : { kind: "dynamic", result, variants: new Map() };
+      this.cache.set(key, entry);
+    }
+    if (entry.kind === "static") return this.finish(bytes, query, entry.answer.body, entry.answer.scope, transport);
+    const client: ClientInfo = { remote, clientSubnet: query.edns?.clientSubnet };
+    const chosen = this.choose(entry.result, client);
+    let cached = entry.variants.get(chosen.variant);
+    if (!cached) {
+      cached = { body: this.encode(bytes, query, entry.result, chosen.selections), scope: chosen.scope };
+      entry.variants.set(chosen.variant, cached);
+    }
+    return this.finish(bytes, query, cached.body, chosen.scope, transport);
+  }
+
+  /** Runs the policy for every service set of the result; the variant names the combined choice. */
+  private choose(result: LookupResult, client: ClientInfo): { selections: Selection[]; variant: string; scope: number } {
+    const selections = serviceSetsOf(result).map((set) => {
+      const plan = this.engine.plans.get(set.service);
+      if (!plan) return { endpoints: [], variant: "unplanned", scope: 0, reason: "service not configured" };
+      return selectEndpoints(plan, set.type === RRType.A ? 4 : 6, this.snapshot, client, this.selectContext);
+    });
+    let variant = "";
+    let scope = 0;
+    for (const s of selections) {
+      variant += s.variant + ";";
+      if (s.scope > scope) scope = s.scope;
+    }
+    return { selections, variant, scope };
+  }
+
+  /** Encodes a response body without OPT; `finish` adds the per-client parts. */
+  private encode(bytes: Uint8Array, query: ParsedQuery, result: LookupResult, selections: Selection[]): Uint8Array {
+    const sections = sectionsFor(result, selections, (name) => this.engine.zones.findZone(name)!.soa);
+    return encodeResponse({ queryBytes: bytes, query, ...sections });
+  }
+
+  /**
+   * Makes a stored body this client's answer: its ID, its RD/CD bits and its letter case, then its
+   * OPT (with an ECS echo when it sent one), then truncation to what it can receive.
+   */
+  private finish(bytes: Uint8Array, query: ParsedQuery, body: Uint8Array, scope: number, transport: Transport): Uint8Array {
+    const opt = query.edns ? this.responseOpt(query, scope) : undefined;
+    let out = opt ? appendRecord(body, opt) : body.slice();
+    out[0] = bytes[0]!;
+    out[1] = bytes[1]!;
+    out[2] = (out[2]! & 0xfe) | (bytes[2]! & 0x01);
+    out[3] = (out[3]! & 0xef) | (bytes[3]! & 0x10);
+    out.set(bytes.subarray(12, query.questionEnd), 12);
+    if (out.length > this.limitFor(query, transport)) {
+      // RFC 2181 §9: header, question and OPT with TC set, so the client retries over TCP.
+      this.stats.truncated++;
+      out = truncatedResponse(out);
+    }
+    return out;
+  }
+
+  private limitFor(query: ParsedQuery, transport: Transport): number {
+    if (transport === "tcp") return TCP_MAX;
+    if (!query.edns) return PLAIN_UDP_MAX;
+    return Math.min(Math.max(query.edns.udpSize, PLAIN_UDP_MAX), this.engine.maxUdpSize);
+  }
+
+  private responseOpt(query: ParsedQuery, scope: number): Uint8Array {
+    const subnet = query.edns!.clientSubnet;
+    const options = subnet ? [encodeEcsOption(subnet, scope)] : [];
+    return encodeOptRecord(this.optFor(query, 0, options));
+  }
+
+  private optFor(query: ParsedQuery, extendedRcode: number, options: OptRecord["options"]): OptRecord {
+    return { udpSize: this.engine.maxUdpSize, extendedRcode, version: 0, dnssecOk: query.edns?.dnssecOk ?? false, options };
+  }
+
+  /** FORMERR, NOTIMP and BADVERS answers echo what could be parsed of the question. */
+  private refuse(bytes: Uint8Array, parsed: Exclude<ParseResult, { status: "ok" } | { status: "drop" }>): Uint8Array {
+    const query = parsed.query ?? queryFromHeader(parsed.id, parsed.flags);
+    const rcode = parsed.status === "formerr" ? Rcode.FORMERR : parsed.status === "notimp" ? Rcode.NOTIMP : Rcode.BADVERS;
+    const opt = parsed.status === "badvers" || query.edns ? this.optFor(query, rcode >> 4, []) : undefined;
+    return encodeResponse({
+      queryBytes: bytes,
+      query,
+      rcode: rcode & 0x0f,
+      authoritative: false,
+      answer: [],
+      authority: [],
+      additional: [],
+      opt,
+    });
+  }
+
+  private servfail(bytes: Uint8Array): Uint8Array {
+    const id = (bytes[0]! << 8) | bytes[1]!;
+    const flags = (bytes[2]! << 8) | bytes[3]!;
+    return encodeResponse({
+      queryBytes: bytes,
+      query: queryFromHeader(id, flags),
+      rcode: Rcode.SERVFAIL,
+      authoritative: false,
+      answer: [],
+      authority: [],
+      additional: [],
+    });
+  }
+
+  private count(response: Uint8Array | null): void {
+    if (!response) return;
+    const rcode = response[3]! & 0x0f;
+    this.stats.byRcode.set(rcode, (this.stats.byRcode.get(rcode) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,47 @@
+// The health state owner: the only writer of health snapshots. Every source of health (static
+// config now; probes, agents and peers later) reports here, and readers get the published snapshot.
+
+import type { Clock } from "../lib/clock.ts";
+import type { ServiceConfig } from "../config/types.ts";
+import { backendKey, HealthSnapshot, type BackendHealth, type HealthState } from "./snapshot.ts";
+
+export type SnapshotListener = (snapshot: HealthSnapshot) => void;
+
+export class HealthBoard {
+  private current = HealthSnapshot.empty();
+  private servicesOf = new Map<string, string[]>();
+  private readonly listeners = new Set<SnapshotListener>();
+
+  constructor(private readonly clock: Clock) {}
+
+  snapshot(): HealthSnapshot {
+    return this.current;
+  }
+
+  /** Tells the board which backends exist (at start and on reload), so last-known-good is per service. */
+  setServices(services: readonly ServiceConfig[]): void {
+    this.servicesOf = new Map(
+      services.map((s) => [s.fqdn, s.backends.map((b) => backendKey(s.fqdn, b.address, b.port))]),
+    );
+    this.publish([]);
+  }
+
+  /** Records a backend's state; publishes a new snapshot only when something changed. */
+  report(service: string, address: string, port: number, state: HealthState, reason: string): void {
+    const key = backendKey(service, address, port);
+    const previous = this.current.get(service, address, port);
+    if (previous?.state === state && previous.reason === reason) return;
+    const since = previous?.state === state ? previous.since : this.clock.now();
+    this.publish([[key, { state, reason, since }]]);
+  }
+
+  subscribe(listener: SnapshotListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private publish(changes: [string, BackendHealth][]): void {
+    this.current = this.current.with(changes, this.servicesOf);
+    for (const listener of this.listeners) listener(this.current);
+  }
+}

@@ -1,0 +1,93 @@
+// Runs the compiled binary (dist/vigil) the way an operator would, and reads its JSON log.
+
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { waitFor } from "./wait.ts";
+
+export const BINARY = resolve(import.meta.dir, "../../dist/vigil");
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+export class VigilProcess {
+  readonly logs: LogLine[] = [];
+  readonly stdout: string[] = [];
+  private constructor(
+    readonly proc: Subprocess<"ignore", "pipe", "pipe">,
+    readonly dir: string,
+    readonly configPath: string,
+  ) {}
+
+  /** Starts `vigil --config <file>` with the given YAML; the temp dir holds config and data. */
+  static async start(configYaml: (dir: string) => string, extraEnv: Record<string, string> = {}): Promise<VigilProcess> {
+    if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`npm run build\` first`);
+    const dir = mkdtempSync(join(tmpdir(), "vigil-e2e-"));
+    const configPath = join(dir, "vigil.yaml");
+    writeFileSync(configPath, configYaml(dir));
+    return VigilProcess.spawn([BINARY, "--config", configPath], dir, configPath, extraEnv);
+  }
+
+  static spawn(cmd: string[], dir: string, configPath: string, extraEnv: Record<string, string> = {}): VigilProcess {
+    const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...extraEnv } });
+    const vp = new VigilProcess(proc, dir, configPath);
+    void vp.pump(proc.stderr, (line) => {
+      try {
+        vp.logs.push(JSON.parse(line));
+      } catch {
+        vp.logs.push({ level: "raw", msg: line });
+      }
+    });
+    void vp.pump(proc.stdout, (line) => vp.stdout.push(line));
+    return vp;
+  }
+
+  /** The DNS port from the "vigil started" line (tests listen on port 0). */
+  async dnsPort(timeoutMs = 10_000): Promise<number> {
+    const started = await this.waitForLog((l) => l.msg === "vigil started", timeoutMs);
+    const dns = started.dns as { udpPort: number }[];
+    return dns[0]!.udpPort;
+  }
+
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
+    return waitFor(`a log line (have: ${this.logs.map((l) => l.msg).join(" | ")})`, () => {
+      if (this.proc.exitCode !== null && !this.logs.some(match)) {
+        throw new Error(`vigil exited with ${this.proc.exitCode}: ${this.logs.map((l) => l.msg).join(" | ")}`);
+      }
+      return this.logs.find(match);
+    }, timeoutMs);
+  }
+
+  writeConfig(yaml: string): void {
+    writeFileSync(this.configPath, yaml);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.proc.kill(sig);
+  }
+
+  async stop(): Promise<number> {
+    if (this.proc.exitCode === null) this.proc.kill("SIGTERM");
+    const code = await this.proc.exited;
+    rmSync(this.dir, { recursive: true, force: true });
+    return code;
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        onLine(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+      }
+    }
+    if (buffered) onLine(buffered);
+  }
+}
