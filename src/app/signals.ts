@@ -1,0 +1,35 @@
+// Process signals: SIGHUP reloads the config; SIGTERM and SIGINT stop cleanly, and a watchdog makes
+// sure the process is gone within 5 s even if something hangs.
+
+import type { VigilNode } from "./node.ts";
+
+const STOP_DEADLINE_MS = 5000;
+
+export function handleSignals(node: VigilNode, onStopped: (code: number) => void): () => void {
+  let stopping = false;
+  const reload = () => void node.reload();
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    node.log.info("stopping", { signal });
+    const watchdog = setTimeout(() => {
+      node.log.error("stop took longer than 5 s; exiting anyway");
+      onStopped(1);
+    }, STOP_DEADLINE_MS);
+    watchdog.unref?.();
+    node.stop().then(
+      () => onStopped(0),
+      () => onStopped(1),
+    );
+  };
+  const onTerm = () => stop("SIGTERM");
+  const onInt = () => stop("SIGINT");
+  process.on("SIGHUP", reload);
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  return () => {
+    process.off("SIGHUP", reload);
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onInt);
+  };
+}
