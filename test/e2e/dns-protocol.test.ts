@@ -47,6 +47,29 @@ services:
     zone: example.test
     backends:
       - { address: 192.0.2.12 }
+  - name: geo
+    zone: example.test
+    policy: geo
+    backends:
+      - { address: 192.0.2.31, region: east }
+      - { address: 192.0.2.32, region: west }
+  - name: tiers
+    zone: example.test
+    policy: failover
+    backends:
+      - { address: 192.0.2.41, priority: 1 }
+      - { address: 192.0.2.42, priority: 2 }
+  - name: heavy
+    zone: example.test
+    policy: weighted
+    max_answers: 1
+    backends:
+      - { address: 192.0.2.51, weight: 1 }
+      - { address: 192.0.2.52, weight: 0 }
+geo:
+  regions:
+    - { name: east, networks: [10.1.0.0/16], location: { lat: 40, lon: -74 } }
+    - { name: west, networks: [10.2.0.0/16], location: { lat: 37, lon: -122 } }
 `;
 
 let vigil: VigilProcess;
@@ -135,6 +158,21 @@ describe("answers", () => {
     expect(r.status).toBe("NOERROR");
     const types = new Set(r.answer.map((line) => line.split(" ")[3]));
     expect(types.size).toBe(1);
+  });
+});
+
+describe("policies", () => {
+  test("geo: the ECS subnet picks the region, and the scope echoes the deciding prefix", async () => {
+    const east = await q("+subnet=10.1.7.0/24", "geo.example.test");
+    expect(east.answer).toEqual(["geo.example.test. 60 IN A 192.0.2.31"]);
+    expect(east.text).toContain("CLIENT-SUBNET: 10.1.7.0/24/16");
+    const west = await q("+subnet=10.2.7.0/24", "geo.example.test");
+    expect(west.answer).toEqual(["geo.example.test. 60 IN A 192.0.2.32"]);
+  });
+
+  test("failover answers only the best tier; weighted never picks weight 0", async () => {
+    expect((await q("tiers.example.test")).answer).toEqual(["tiers.example.test. 60 IN A 192.0.2.41"]);
+    for (let i = 0; i < 5; i++) expect((await q("heavy.example.test")).answer).toEqual(["heavy.example.test. 60 IN A 192.0.2.51"]);
   });
 });
 
