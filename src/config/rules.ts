@@ -2,7 +2,7 @@
 // service is in, and that geo regions named by backends exist. Also fills the defaults that depend on
 // other keys (a service's zone and ttl, the overwatch gossip port).
 
-import { joinName, isAtOrBelow } from "../dns/name.ts";
+import { joinName, isAtOrBelow } from "../lib/dns-name.ts";
 import type { Issues } from "./issues.ts";
 import type { Config, ServiceConfig } from "./types.ts";
 

@@ -5,7 +5,7 @@ import { formatCidr, formatIp, parseCidr, parseIp } from "../lib/cidr.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { errorMessage } from "../lib/errors.ts";
 import { parseHostPort } from "../lib/hostport.ts";
-import { normalizeName } from "../dns/name.ts";
+import { normalizeName } from "../lib/dns-name.ts";
 import type { Meta, ScalarNode } from "./nodes.ts";
 import { describe, type RawScalar } from "./raw.ts";
 import { closest } from "./suggest.ts";

@@ -23,7 +23,7 @@ export function ipFamily(text: string): 4 | 6 | null {
   return bytes.length === 4 ? 4 : 6;
 }
 
-function parseIpv4(text: string): Uint8Array | null {
+export function parseIpv4(text: string): Uint8Array | null {
   const parts = text.split(".");
   if (parts.length !== 4) return null;
   const bytes = new Uint8Array(4);
@@ -37,7 +37,7 @@ function parseIpv4(text: string): Uint8Array | null {
   return bytes;
 }
 
-function parseIpv6(text: string): Uint8Array | null {
+export function parseIpv6(text: string): Uint8Array | null {
   const halves = text.split("::");
   if (halves.length > 2) return null;
   const compressed = halves.length === 2;

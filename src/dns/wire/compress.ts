@@ -1,6 +1,6 @@
 // Writing names into a message with compression (RFC 1035 §4.1.4).
 
-import { labelBytes, labelsOf, NameError } from "../name.ts";
+import { labelBytes, labelsOf, NameError } from "../../lib/dns-name.ts";
 
 const MAX_LABEL = 63;
 const MAX_NAME_WIRE = 255;

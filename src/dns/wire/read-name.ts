@@ -1,6 +1,6 @@
 // Reading domain names out of a message (RFC 1035 §3.1, §4.1.4), for the parser and the truncation helper.
 
-import { presentLabel } from "../name.ts";
+import { presentLabel } from "../../lib/dns-name.ts";
 import { HEADER_SIZE } from "./header.ts";
 
 const MAX_LABEL = 63;

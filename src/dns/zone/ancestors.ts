@@ -1,4 +1,4 @@
-import { labelsOf } from "../name.ts";
+import { labelsOf } from "../../lib/dns-name.ts";
 
 /** A canonical name and each name above it, ending with the root: "a.b" → ["a.b", "b", ""]. */
 export function nameAndAncestors(name: string): string[] {

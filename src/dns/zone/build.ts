@@ -11,10 +11,10 @@
 // - A zone below another of ours is delegated from that one: the parent gets NS at the child's apex.
 
 import type { DnsConfig, ServiceConfig } from "../../config/types.ts";
-import { joinName, parentOf } from "../name.ts";
+import { joinName, parentOf } from "../../lib/dns-name.ts";
 import type { RR, RRset, ServiceRRset } from "../types.ts";
 import { RRType } from "../types.ts";
-import { addressFamily, parseIPv4, parseIPv6 } from "./address.ts";
+import { ipFamily, parseIp } from "../../lib/cidr.ts";
 import { nameAndAncestors } from "./ancestors.ts";
 import { ZoneBuildError } from "./build-error.ts";
 import { zoneContentHash } from "./content-hash.ts";
@@ -142,10 +142,9 @@ function glueSources({ dns, defaultNameserverAddresses = [] }: BuildZonesInput):
 
 function addressRecords(name: string, addresses: readonly string[], ttl: number): RR[] {
   return addresses.map((address) => {
-    const v4 = parseIPv4(address);
-    const bytes = v4 ?? parseIPv6(address);
+    const bytes = parseIp(address);
     if (!bytes) throw new ZoneBuildError(`nameserver "${name}": "${address}" is not an IP address`);
-    return { name, type: v4 ? RRType.A : RRType.AAAA, ttl, rdata: { kind: "bytes", bytes } };
+    return { name, type: bytes.length === 4 ? RRType.A : RRType.AAAA, ttl, rdata: { kind: "bytes", bytes } };
   });
 }
 
@@ -155,7 +154,7 @@ function serviceTree(services: readonly ServiceConfig[]): ServiceTree {
     const families = new Set<number>(service.backends.map((b) => b.family));
     if (service.when_all_down.mode === "fallback") {
       for (const address of service.when_all_down.addresses) {
-        const family = addressFamily(address);
+        const family = ipFamily(address);
         if (!family) throw new ZoneBuildError(`service "${service.fqdn}": fallback "${address}" is not an IP address`);
         families.add(family);
       }

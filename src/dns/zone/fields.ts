@@ -1,7 +1,7 @@
 // Reading one record's rdata tokens in order, with errors that say which field of which type was
 // wrong and on which line. Also the two zone-file value forms: names and character-strings.
 
-import { NameError, joinName, normalizeName } from "../name.ts";
+import { NameError, joinName, normalizeName } from "../../lib/dns-name.ts";
 import { RecordSyntaxError } from "./syntax-error.ts";
 import type { Token } from "./tokens.ts";
 

@@ -3,7 +3,7 @@
 // file plugin does). Result `zone` is the apex of the zone holding qname; for nodata/nxdomain, `soa`
 // is that of the zone where a CNAME chain ended.
 
-import { isAtOrBelow, joinName } from "../name.ts";
+import { isAtOrBelow, joinName } from "../../lib/dns-name.ts";
 import type { AnswerRRset, LookupResult, RRset } from "../types.ts";
 import { RRType, isServiceRRset } from "../types.ts";
 import { nameAndAncestors } from "./ancestors.ts";

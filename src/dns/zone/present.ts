@@ -1,10 +1,10 @@
 // Records in zone-file presentation form ("www.example.com. 300 IN A 192.0.2.1"), for tests,
 // the API and the CLI. Data that does not decode as its type is shown in the RFC 3597 generic form.
 
-import { fqdn } from "../name.ts";
+import { fqdn } from "../../lib/dns-name.ts";
 import type { RData, RR, RRset } from "../types.ts";
 import { RRType } from "../types.ts";
-import { formatIPv4, formatIPv6 } from "./address.ts";
+import { formatIp } from "../../lib/cidr.ts";
 import { typeName } from "./type-names.ts";
 
 export function formatRR(rr: RR): string {
@@ -35,9 +35,9 @@ export function formatRdata(type: number, rdata: RData): string {
 function formatBytes(type: number, bytes: Uint8Array): string | null {
   switch (type) {
     case RRType.A:
-      return bytes.length === 4 ? formatIPv4(bytes) : null;
+      return bytes.length === 4 ? formatIp(bytes) : null;
     case RRType.AAAA:
-      return bytes.length === 16 ? formatIPv6(bytes) : null;
+      return bytes.length === 16 ? formatIp(bytes) : null;
     case RRType.TXT:
       return formatTxt(bytes);
     case RRType.CAA:

@@ -3,7 +3,7 @@
 
 import type { RData } from "../types.ts";
 import { RRType } from "../types.ts";
-import { parseIPv4, parseIPv6 } from "./address.ts";
+import { parseIpv4, parseIpv6 } from "../../lib/cidr.ts";
 import type { RecordFields } from "./fields.ts";
 import { RecordSyntaxError } from "./syntax-error.ts";
 
@@ -23,9 +23,9 @@ export function parseRdata(type: number, fields: RecordFields): RData {
 function typed(type: number, fields: RecordFields): RData {
   switch (type) {
     case RRType.A:
-      return address(fields, "an IPv4 address", parseIPv4);
+      return address(fields, "an IPv4 address", parseIpv4);
     case RRType.AAAA:
-      return address(fields, "an IPv6 address", parseIPv6);
+      return address(fields, "an IPv6 address", parseIpv6);
     case RRType.NS:
     case RRType.CNAME:
     case RRType.PTR:

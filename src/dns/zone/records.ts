@@ -3,7 +3,7 @@
 // in either order, and the types in rdata.ts. A record without a TTL takes the current $TTL, else
 // the given default (not the previous record's TTL, which RFC 1035 allowed but RFC 2308 replaced).
 
-import { NameError } from "../name.ts";
+import { NameError } from "../../lib/dns-name.ts";
 import type { RR } from "../types.ts";
 import { RRType } from "../types.ts";
 import { RecordFields, zoneFileName } from "./fields.ts";

@@ -1,7 +1,7 @@
 // Rules a zone's data must keep before it is served. Each broken rule is a ZoneBuildError that names
 // the owner and the rule, so the operator can fix dns.records or the services.
 
-import { labelsOf } from "../name.ts";
+import { labelsOf } from "../../lib/dns-name.ts";
 import type { RRset, ServiceRRset } from "../types.ts";
 import { RRType } from "../types.ts";
 import { ZoneBuildError } from "./build-error.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { NameError } from "../../../src/dns/name.ts";
+import { NameError } from "../../../src/lib/dns-name.ts";
 import { NameCompressor, writeUncompressed } from "../../../src/dns/wire/compress.ts";
 import { wireName } from "./fixtures.ts";
 

@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from "bun:test";
 import * as packet from "dns-packet";
-import { normalizeName } from "../../../src/dns/name.ts";
+import { normalizeName } from "../../../src/lib/dns-name.ts";
 import { Rcode, RRType, type RR } from "../../../src/dns/types.ts";
 import { encodeEcsOption } from "../../../src/dns/wire/ecs.ts";
 import { encodeResponse, patchCachedResponse, truncatedResponse } from "../../../src/dns/wire/encode.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as packet from "dns-packet";
-import { presentLabel } from "../../../src/dns/name.ts";
+import { presentLabel } from "../../../src/lib/dns-name.ts";
 import { parseQuery, queryFromHeader } from "../../../src/dns/wire/parse.ts";
 import {
   buildQuery,

@@ -2,10 +2,10 @@
 // lookup results into zone-file lines so expectations read like dig output.
 
 import type { DnsConfig, ServiceConfig, WhenAllDown } from "../../../src/config/types.ts";
-import { fqdn } from "../../../src/dns/name.ts";
+import { fqdn } from "../../../src/lib/dns-name.ts";
 import type { AnswerRRset, LookupResult } from "../../../src/dns/types.ts";
 import { isServiceRRset } from "../../../src/dns/types.ts";
-import { addressFamily } from "../../../src/dns/zone/address.ts";
+import { ipFamily } from "../../../src/lib/cidr.ts";
 import { buildZones } from "../../../src/dns/zone/build.ts";
 import { formatRRset } from "../../../src/dns/zone/present.ts";
 import { typeName } from "../../../src/dns/zone/type-names.ts";
@@ -46,7 +46,7 @@ export function service(name: string, addresses: string[], whenAllDown: WhenAllD
     ttl: 30,
     max_answers: 8,
     when_all_down: whenAllDown,
-    backends: addresses.map((address) => ({ address, family: addressFamily(address)!, port: 443, weight: 1, priority: 0 })),
+    backends: addresses.map((address) => ({ address, family: ipFamily(address)!, port: 443, weight: 1, priority: 0 })),
   };
 }
 

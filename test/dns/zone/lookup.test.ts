@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { normalizeName } from "../../../src/dns/name.ts";
+import { normalizeName } from "../../../src/lib/dns-name.ts";
 import { RRType } from "../../../src/dns/types.ts";
 import { lookup } from "../../../src/dns/zone/lookup.ts";
 import { type Rendered, render, service, zonesFrom } from "./helpers.ts";
