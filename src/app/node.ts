@@ -44,6 +44,9 @@ export class VigilNode {
   static async start(source: ConfigSource, options: NodeOptions = {}): Promise<VigilNode> {
     const clock = options.clock ?? systemClock;
     const config = source();
+    if (config.mode === "agent") {
+      throw new StartupError("agent mode (checking local backends and gossiping claims) is not in this version yet; run an overwatch or standalone config");
+    }
     const logSettings: LogSettings = { ...config.logging };
     const log = createLogger(logSettings, options.logSink, { node: config.identity.node_id });
     const store = openStore(config.data_dir);
