@@ -20,21 +20,29 @@ export async function listenUdp(address: HostPort, pipeline: () => DnsPipeline):
     flushScheduled = false;
     const batch = outbox;
     outbox = [];
+    const total = batch.length / 3;
+    let next = 0;
+    while (next < total) {
+      next += sendFrom(batch, next);
+      if (next >= total) break;
+      // sendmmsg stops at the first failure: a pending ICMP error (an earlier client's port is
+      // gone, reported once and consumed) or a full send buffer. Retry that reply alone, then go on.
+      if (!sendOne(batch, next) && !sendOne(batch, next)) sendFailures++;
+      next++;
+    }
+  };
+  const sendFrom = (batch: (Uint8Array | number | string)[], first: number): number => {
     try {
-      // Fewer sent than queued means the kernel's send buffer is full: those replies are dropped,
-      // as UDP may, and the clients retry.
-      const sent = socket.sendMany(batch);
-      sendFailures += batch.length / 3 - sent;
+      return socket.sendMany(first === 0 ? batch : batch.slice(first * 3));
     } catch {
-      // A pending ICMP error (an earlier client's port is gone) fails the whole call: send the
-      // batch one by one so the other clients still get their answers.
-      for (let i = 0; i < batch.length; i += 3) {
-        try {
-          socket.send(batch[i] as Uint8Array, batch[i + 1] as number, batch[i + 2] as string);
-        } catch {
-          sendFailures++;
-        }
-      }
+      return 0;
+    }
+  };
+  const sendOne = (batch: (Uint8Array | number | string)[], i: number): boolean => {
+    try {
+      return socket.send(batch[i * 3] as Uint8Array, batch[i * 3 + 1] as number, batch[i * 3 + 2] as string);
+    } catch {
+      return false;
     }
   };
   const socket = await Bun.udpSocket({
