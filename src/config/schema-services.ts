@@ -70,6 +70,14 @@ export const services = list({
       }),
       fallback: list({ item: ip({}), doc: 'Addresses to answer with when when_all_down is "fallback".' }),
       min_healthy: countOrPercent,
+      flap_damping: obj({
+        doc: "A backend whose probe verdict changes too often is held out for a while, so it does not flip in and out of answers.",
+        fields: {
+          max_changes: int({ min: 0, default: 4, doc: "Verdict changes within window that start a hold-down; 0 turns damping off." }),
+          window: duration({ positive: true, default: "60s", doc: "The window in which changes are counted." }),
+          hold_down: duration({ positive: true, default: "120s", doc: "How long a flapping backend is held out after its last change." }),
+        },
+      }),
       health_check: healthCheck,
       backends: list({
         item: backend,

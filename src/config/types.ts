@@ -147,8 +147,16 @@ export interface ServiceConfig {
   when_all_down: WhenAllDown;
   /** Count of backends that stay in whatever probes say; percent is resolved against the backend count. */
   min_healthy?: { count: number } | { percent: number };
+  flap_damping: FlapDampingConfig;
   health_check?: HealthCheckConfig;
   backends: BackendConfig[];
+}
+
+export interface FlapDampingConfig {
+  /** Verdict changes within `window` that start a hold-down; 0 = off. */
+  max_changes: number;
+  window: number;
+  hold_down: number;
 }
 
 export interface BackendConfig {

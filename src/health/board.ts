@@ -5,6 +5,14 @@ import type { Clock } from "../lib/clock.ts";
 import type { ServiceConfig } from "../config/types.ts";
 import { backendKey, HealthSnapshot, type BackendHealth, type HealthState } from "./snapshot.ts";
 
+export interface BackendReport {
+  service: string;
+  address: string;
+  port: number;
+  state: HealthState;
+  reason: string;
+}
+
 export type SnapshotListener = (snapshot: HealthSnapshot) => void;
 
 export class HealthBoard {
@@ -28,11 +36,19 @@ export class HealthBoard {
 
   /** Records a backend's state; publishes a new snapshot only when something changed. */
   report(service: string, address: string, port: number, state: HealthState, reason: string): void {
-    const key = backendKey(service, address, port);
-    const previous = this.current.get(service, address, port);
-    if (previous?.state === state && previous.reason === reason) return;
-    const since = previous?.state === state ? previous.since : this.clock.now();
-    this.publish([[key, { state, reason, since }]]);
+    this.apply([{ service, address, port, state, reason }]);
+  }
+
+  /** Records several states at once, as one new snapshot (so readers never see half a decision). */
+  apply(reports: readonly BackendReport[]): void {
+    const changes: [string, BackendHealth][] = [];
+    for (const { service, address, port, state, reason } of reports) {
+      const previous = this.current.get(service, address, port);
+      if (previous?.state === state && previous.reason === reason) continue;
+      const since = previous?.state === state ? previous.since : this.clock.now();
+      changes.push([backendKey(service, address, port), { state, reason, since }]);
+    }
+    if (changes.length > 0) this.publish(changes);
   }
 
   subscribe(listener: SnapshotListener): () => void {

@@ -22,6 +22,40 @@ export const MIGRATIONS: readonly Migration[] = [
         value TEXT NOT NULL
       ) STRICT;`,
   },
+  {
+    name: "health: overrides, state-change events, last known backend states",
+    sql: `
+      CREATE TABLE overrides (
+        service    TEXT NOT NULL,
+        address    TEXT NOT NULL,
+        healthy    INTEGER NOT NULL CHECK (healthy IN (0, 1)),
+        reason     TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        PRIMARY KEY (service, address)
+      ) STRICT;
+      CREATE TABLE health_events (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at        INTEGER NOT NULL,
+        service   TEXT NOT NULL,
+        address   TEXT NOT NULL,
+        port      INTEGER NOT NULL,
+        old_state TEXT NOT NULL,
+        new_state TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        detail    TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX health_events_by_service ON health_events (service, id);
+      CREATE TABLE backend_states (
+        service TEXT NOT NULL,
+        address TEXT NOT NULL,
+        port    INTEGER NOT NULL,
+        state   TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        since   INTEGER NOT NULL,
+        PRIMARY KEY (service, address, port)
+      ) STRICT;`,
+  },
 ];
 
 export function schemaVersion(db: SqlDatabase): number {

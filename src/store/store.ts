@@ -2,6 +2,8 @@
 import type { SqlDatabase } from "./driver.ts";
 import { createMeta, type Meta } from "./meta.ts";
 import { createZoneSerials, type ZoneSerials } from "./zone-serials.ts";
+import { createOverrides, type Overrides } from "./overrides.ts";
+import { createHealthHistory, type HealthHistory } from "./health-history.ts";
 
 export interface Store {
   /** Path of the database file. */
@@ -10,6 +12,8 @@ export interface Store {
   readonly db: SqlDatabase;
   readonly zoneSerials: ZoneSerials;
   readonly meta: Meta;
+  readonly overrides: Overrides;
+  readonly history: HealthHistory;
   /** Closes the database; calling it again does nothing. */
   close(): void;
 }
@@ -22,6 +26,8 @@ export function createStore(db: SqlDatabase, file: string): Store {
     db,
     zoneSerials: createZoneSerials(db),
     meta: createMeta(db),
+    overrides: createOverrides(db),
+    history: createHealthHistory(db),
     close() {
       if (open) db.close();
       open = false;

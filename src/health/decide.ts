@@ -1,0 +1,44 @@
+// The health decision for one backend (DESIGN.md "Health decision"), as a pure function of its
+// inputs, so every rule is a table row in a test. Agents and peers join these inputs later.
+
+import type { HealthState } from "./snapshot.ts";
+
+export type Verdict = "up" | "down" | "unknown";
+
+export interface DecisionInputs {
+  now: number;
+  /** An operator's override in force. */
+  override?: { healthy: boolean; reason: string };
+  /** This node's own verdict after rise/fall thresholds; unknown when not checked (yet). */
+  verdict: Verdict;
+  /** Whether the backend has a health check at all. */
+  watched: boolean;
+  /** The last probe's detail, for the reason. */
+  verdictDetail: string;
+  /** Flap damping holds the backend out until this time (ms). */
+  heldOutUntil?: number;
+  /** The state saved before the last restart, used until the first verdict. */
+  saved?: { state: HealthState; reason: string };
+}
+
+export interface Decision {
+  state: HealthState;
+  reason: string;
+  /** Out on the strength of probes alone: the min_healthy floor may keep it in. */
+  outByProbe: boolean;
+  /** In only because of the min_healthy floor. */
+  keptByFloor?: boolean;
+}
+
+export function decide(i: DecisionInputs): Decision {
+  if (i.override) {
+    return { state: i.override.healthy ? "up" : "down", reason: `override: ${i.override.reason}`, outByProbe: false };
+  }
+  if (i.heldOutUntil !== undefined && i.now < i.heldOutUntil) {
+    return { state: "down", reason: `flapping: held out until ${new Date(i.heldOutUntil).toISOString()}`, outByProbe: true };
+  }
+  if (i.verdict === "up") return { state: "up", reason: `probe: ${i.verdictDetail}`, outByProbe: false };
+  if (i.verdict === "down") return { state: "down", reason: `probe: ${i.verdictDetail}`, outByProbe: true };
+  if (i.saved) return { state: i.saved.state, reason: `saved before restart: ${i.saved.reason}`, outByProbe: false };
+  return { state: "up", reason: i.watched ? "not checked yet" : "no health check configured", outByProbe: false };
+}

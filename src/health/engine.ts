@@ -1,0 +1,282 @@
+// The health state owner. Verdicts (from the checks layer), overrides (from the API) and saved state
+// come in; it decides each backend's effective state, records every change as an event, saves the
+// state, and publishes one snapshot per decision round through the board.
+
+import type { ServiceConfig } from "../config/types.ts";
+import type { Clock, TimerHandle } from "../lib/clock.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Override, Overrides } from "../store/overrides.ts";
+import type { HealthEvent, HealthHistory, SavedState } from "../store/health-history.ts";
+import type { BackendReport, HealthBoard } from "./board.ts";
+import { decide, type Decision, type Verdict } from "./decide.ts";
+import { applyFloor, floorOf } from "./floor.ts";
+import { FlapDamper } from "./flap.ts";
+import { backendKey, type HealthState } from "./snapshot.ts";
+
+interface Round {
+  reports: BackendReport[];
+  events: HealthEvent[];
+  states: SavedState[];
+}
+
+const newRound = (): Round => ({ reports: [], events: [], states: [] });
+
+function isHealthState(s: string): s is HealthState {
+  return s === "up" || s === "down";
+}
+
+export interface BackendView {
+  service: string;
+  address: string;
+  port: number;
+  state: HealthState;
+  reason: string;
+  since: number;
+  verdict: Verdict;
+  verdictDetail: string;
+  watched: boolean;
+  override?: Override;
+  heldOutUntil?: number;
+  recentChanges: number;
+}
+
+interface Backend {
+  service: string;
+  address: string;
+  port: number;
+  watched: boolean;
+  verdict: Verdict;
+  verdictDetail: string;
+  flap: FlapDamper;
+  saved?: { state: HealthState; reason: string };
+  state: HealthState;
+  reason: string;
+  since: number;
+  keptByFloor: boolean;
+  /** Whether the stored state is this one (states resting on evidence are stored). */
+  stored: boolean;
+}
+
+export interface HealthEngineDeps {
+  clock: Clock;
+  board: HealthBoard;
+  history: HealthHistory;
+  overrides: Overrides;
+  log: Logger;
+}
+
+export class HealthEngine {
+  private services = new Map<string, ServiceConfig>();
+  private backends = new Map<string, Backend>();
+  private overrideMap = new Map<string, Override>();
+  private wakeTimer: TimerHandle | undefined;
+  private readyWaiters: (() => void)[] = [];
+
+  /** States saved before the last restart, by backend key: answers start from them. */
+  private readonly savedStates: Map<string, { state: string; reason: string; since: number }>;
+
+  constructor(private readonly deps: HealthEngineDeps) {
+    this.savedStates = new Map(deps.history.savedStates().map((s) => [backendKey(s.service, s.address, s.port), s]));
+    this.loadOverrides();
+  }
+
+  /**
+   * Takes the services of a (re)loaded config. Backends that stay keep their verdict and history;
+   * `watched` says which have a health check (the others are up unless overridden).
+   */
+  configure(services: readonly ServiceConfig[], watched: (service: string, address: string, port: number) => boolean): void {
+    const now = this.deps.clock.now();
+    const next = new Map<string, Backend>();
+    for (const service of services) {
+      for (const b of service.backends) {
+        const key = backendKey(service.fqdn, b.address, b.port);
+        const existing = this.backends.get(key);
+        const isWatched = watched(service.fqdn, b.address, b.port);
+        if (existing) {
+          existing.watched = isWatched;
+          existing.flap.reconfigure(service.flap_damping);
+          if (!isWatched) existing.verdict = "unknown";
+          next.set(key, existing);
+          continue;
+        }
+        const saved = this.savedStates.get(key);
+        const savedState = saved && isHealthState(saved.state) ? { state: saved.state, reason: saved.reason } : undefined;
+        next.set(key, {
+          service: service.fqdn,
+          address: b.address,
+          port: b.port,
+          watched: isWatched,
+          verdict: "unknown",
+          verdictDetail: "",
+          flap: new FlapDamper(service.flap_damping),
+          saved: savedState,
+          state: savedState?.state ?? "up",
+          reason: savedState ? `saved before restart: ${savedState.reason}` : "new",
+          since: saved?.since ?? now,
+          keptByFloor: false,
+          stored: savedState !== undefined,
+        });
+      }
+    }
+    this.services = new Map(services.map((s) => [s.fqdn, s]));
+    this.backends = next;
+    this.deps.board.setServices(services);
+    this.decideAll("config loaded");
+  }
+
+  /** A thresholded verdict from this node's own probes. */
+  setVerdict(service: string, address: string, port: number, verdict: Verdict, detail: string): void {
+    const backend = this.backends.get(backendKey(service, address, port));
+    if (!backend) return;
+    const changed = backend.verdict !== verdict;
+    const wasKnown = backend.verdict !== "unknown";
+    backend.verdict = verdict;
+    backend.verdictDetail = detail;
+    if (changed && wasKnown) backend.flap.recordChange(this.deps.clock.now());
+    this.decideService(service, detail);
+    this.checkReady();
+  }
+
+  setOverride(override: Override): void {
+    this.deps.overrides.set(override);
+    this.overrideMap.set(`${override.service}|${override.address}`, override);
+    this.decideService(override.service, `override set by operator: ${override.reason}`);
+  }
+
+  clearOverride(service: string, address: string): boolean {
+    const existed = this.deps.overrides.clear(service, address);
+    this.overrideMap.delete(`${service}|${address}`);
+    this.decideService(service, "override cleared by operator");
+    return existed;
+  }
+
+  overrides(): Override[] {
+    return [...this.overrideMap.values()];
+  }
+
+  view(): BackendView[] {
+    const now = this.deps.clock.now();
+    return [...this.backends.values()].map((b) => ({
+      service: b.service,
+      address: b.address,
+      port: b.port,
+      state: b.state,
+      reason: b.reason,
+      since: b.since,
+      verdict: b.verdict,
+      verdictDetail: b.verdictDetail,
+      watched: b.watched,
+      override: this.overrideFor(b, now),
+      heldOutUntil: b.flap.heldOutUntil(now),
+      recentChanges: b.flap.recentChanges(now),
+    }));
+  }
+
+  /** Ready when every checked backend has its own verdict or a state saved before a restart. */
+  isReady(): boolean {
+    for (const b of this.backends.values()) if (b.watched && b.verdict === "unknown" && !b.saved) return false;
+    return true;
+  }
+
+  whenReady(): Promise<void> {
+    if (this.isReady()) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  close(): void {
+    this.wakeTimer?.cancel();
+  }
+
+  private checkReady(): void {
+    if (this.readyWaiters.length === 0 || !this.isReady()) return;
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+  }
+
+  private loadOverrides(): void {
+    const now = this.deps.clock.now();
+    this.overrideMap = new Map(this.deps.overrides.active(now).map((o) => [`${o.service}|${o.address}`, o]));
+  }
+
+  private overrideFor(b: Backend, now: number): Override | undefined {
+    const o = this.overrideMap.get(`${b.service}|${b.address}`);
+    return o && (o.expiresAt === undefined || o.expiresAt > now) ? o : undefined;
+  }
+
+  private decideAll(detail: string): void {
+    const round = newRound();
+    for (const fqdn of this.services.keys()) this.collect(fqdn, detail, round);
+    this.commit(round);
+  }
+
+  private decideService(fqdn: string, detail: string): void {
+    const round = newRound();
+    this.collect(fqdn, detail, round);
+    this.commit(round);
+  }
+
+  /** Decides every backend of one service (the floor needs them together) and notes the changes. */
+  private collect(fqdn: string, detail: string, round: Round): void {
+    const service = this.services.get(fqdn);
+    if (!service) return;
+    const now = this.deps.clock.now();
+    const members = service.backends.map((b) => this.backends.get(backendKey(fqdn, b.address, b.port))!);
+    const decisions: Decision[] = members.map((b) =>
+      decide({
+        now,
+        override: this.overrideFor(b, now),
+        verdict: b.verdict,
+        watched: b.watched,
+        verdictDetail: b.verdictDetail,
+        heldOutUntil: b.flap.heldOutUntil(now),
+        saved: b.saved,
+      }),
+    );
+    const final = applyFloor(decisions, floorOf(service, members.length), (i) => members[i]!.state === "up");
+    members.forEach((b, i) => {
+      const d = final[i]!;
+      const changed = d.state !== b.state;
+      // The floor holding a backend in (or letting it go) is worth an event even without a change.
+      if (changed || Boolean(d.keptByFloor) !== b.keptByFloor) {
+        round.events.push({ at: now, service: fqdn, address: b.address, port: b.port, oldState: b.state, newState: d.state, reason: d.reason, detail });
+        this.deps.log.info("backend state changed", { service: fqdn, address: b.address, port: b.port, from: b.state, to: d.state, reason: d.reason });
+      }
+      if (changed) {
+        b.since = now;
+        b.stored = false;
+      }
+      if (b.verdict !== "unknown") b.saved = undefined;
+      b.state = d.state;
+      b.reason = d.reason;
+      b.keptByFloor = Boolean(d.keptByFloor);
+      if (!b.stored && (b.verdict !== "unknown" || this.overrideFor(b, now))) {
+        round.states.push({ service: fqdn, address: b.address, port: b.port, state: b.state, reason: b.reason, since: b.since });
+        b.stored = true;
+      }
+      round.reports.push({ service: fqdn, address: b.address, port: b.port, state: d.state, reason: d.reason });
+    });
+  }
+
+  private commit(round: Round): void {
+    try {
+      this.deps.history.record(round.events, round.states);
+    } catch (err) {
+      // A full disk must not stop answers from following health: log, and keep serving.
+      this.deps.log.error("could not record health events", { error: String(err), events: round.events.length });
+    }
+    this.deps.board.apply(round.reports);
+    this.armWakeUp();
+  }
+
+  /** Hold-outs and overrides end by time alone: wake up then and decide again. */
+  private armWakeUp(): void {
+    const now = this.deps.clock.now();
+    let next = Infinity;
+    for (const b of this.backends.values()) {
+      const held = b.flap.heldOutUntil(now);
+      if (held !== undefined) next = Math.min(next, held);
+    }
+    for (const o of this.overrideMap.values()) if (o.expiresAt !== undefined && o.expiresAt > now) next = Math.min(next, o.expiresAt);
+    this.wakeTimer?.cancel();
+    this.wakeTimer = next === Infinity ? undefined : this.deps.clock.setTimeout(() => this.decideAll("time-based change"), next - now + 1);
+  }
+}
