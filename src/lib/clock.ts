@@ -56,4 +56,11 @@ export class ManualClock implements Clock {
   pendingTimers(): number {
     return this.timers.filter((t) => !t.cancelled).length;
   }
+
+  /** When the earliest pending timer falls due; lets a test step timer by timer, settling promises in between. */
+  nextTimerDue(): number | undefined {
+    let earliest: number | undefined;
+    for (const t of this.timers) if (!t.cancelled && (earliest === undefined || t.due < earliest)) earliest = t.due;
+    return earliest;
+  }
 }
