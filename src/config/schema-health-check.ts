@@ -59,7 +59,7 @@ const variants = {
       required: true,
       minItems: 1,
       expected: "a list: command and arguments, never a shell string",
-      doc: "Program and arguments, run without a shell; exit status 0 counts as up.",
+      doc: "Program and arguments, run without a shell: exit 0 is up, 1 a warning (still up), anything else down. The target is in VIGIL_TARGET_ADDRESS, VIGIL_TARGET_PORT and VIGIL_CHECK_TYPE.",
     }),
     max_output: int({ min: 1, default: 4096, doc: "Bytes of the script's output kept for the event log." }),
   },
@@ -67,7 +67,7 @@ const variants = {
     query_name: domainName({ required: true, doc: "Name to ask the backend about." }),
     query_type: enumOf(["A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"], { default: "A", doc: "Record type to ask for." }),
     expect_rcode: enumOf(["NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED"], { default: "NOERROR", doc: "Response code that counts as up." }),
-    expect_answer: str({ doc: "Text one answer record's data must contain (for example an address)." }),
+    expect_answer: str({ doc: "One answer record's data must equal this, in canonical form (an address such as 192.0.2.1, or a name)." }),
   },
 };
 
