@@ -5,8 +5,9 @@ import { runCommand } from "./cli/run.ts";
 import { demoCommand } from "./cli/demo.ts";
 import { checkConfigCommand } from "./cli/check-config.ts";
 import { versionCommand } from "./cli/version.ts";
+import { statusCommand } from "./cli/status.ts";
 
-const commands: Command[] = [runCommand, demoCommand, checkConfigCommand, versionCommand];
+const commands: Command[] = [runCommand, demoCommand, statusCommand, checkConfigCommand, versionCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

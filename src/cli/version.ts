@@ -1,13 +1,5 @@
 import type { Command } from "./command.ts";
-import pkg from "../../package.json" with { type: "json" };
-
-// Set by scripts/build.ts (bun build --define); absent when running from source.
-declare const VIGIL_COMMIT: string | undefined;
-
-export const versionInfo = {
-  version: pkg.version,
-  commit: typeof VIGIL_COMMIT === "string" ? VIGIL_COMMIT : "source",
-};
+import { versionInfo } from "../lib/version.ts";
 
 export const versionCommand: Command = {
   name: "version",
