@@ -1,17 +1,24 @@
 // Builds a running node from a config and keeps it in step with reloads. The only place that knows
-// every part: start order is store → health → answer engine → listeners; stop is the reverse.
+// every part: start order is store → health → checks → answer engine → listeners → API; stop is
+// the reverse.
 
 import type { Config } from "../config/types.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { createLogger, type Logger, type LogSettings, type LogSink } from "../lib/log.ts";
 import { errorMessage, StartupError } from "../lib/errors.ts";
+import { formatHostPort } from "../lib/hostport.ts";
+import { versionInfo } from "../lib/version.ts";
 import { openStore } from "../store/open.ts";
 import type { Store } from "../store/store.ts";
 import { HealthBoard } from "../health/board.ts";
+import { HealthEngine } from "../health/engine.ts";
 import { buildEngine, type AnswerEngine } from "../dns/server/engine.ts";
 import { DnsPipeline } from "../dns/server/pipeline.ts";
 import { DnsServer, type BoundAddress } from "../dns/server/dns-server.ts";
+import { buildApi } from "../api/app.ts";
+import { serveApi, type ApiServer } from "../api/serve.ts";
 import { describeBuildError } from "./build-errors.ts";
+import { HealthChecks } from "./health-checks.ts";
 
 /** Where a (re)load reads its config from: a file path, or the embedded demo. */
 export type ConfigSource = () => Config;
@@ -26,19 +33,26 @@ export interface ReloadOutcome {
   error?: string;
 }
 
+interface Parts {
+  log: Logger;
+  logSettings: LogSettings;
+  store: Store;
+  board: HealthBoard;
+  health: HealthEngine;
+  checks: HealthChecks;
+  pipeline: DnsPipeline;
+  dns: DnsServer;
+  clock: Clock;
+}
+
 export class VigilNode {
   readonly reloads = { succeeded: 0, failed: 0 };
+  private api: ApiServer | undefined;
 
   private constructor(
     private config: Config,
     private readonly source: ConfigSource,
-    readonly log: Logger,
-    private readonly logSettings: LogSettings,
-    readonly store: Store,
-    readonly health: HealthBoard,
-    readonly pipeline: DnsPipeline,
-    readonly dns: DnsServer,
-    private readonly clock: Clock,
+    private readonly parts: Parts,
   ) {}
 
   static async start(source: ConfigSource, options: NodeOptions = {}): Promise<VigilNode> {
@@ -50,20 +64,42 @@ export class VigilNode {
     const logSettings: LogSettings = { ...config.logging };
     const log = createLogger(logSettings, options.logSink, { node: config.identity.node_id });
     const store = openStore(config.data_dir);
+    // What has started so far, newest first, so a failure part-way undoes it in reverse order.
+    const undo: (() => void)[] = [() => store.close()];
     try {
-      const health = new HealthBoard(clock);
-      health.setServices(config.services);
+      const board = new HealthBoard(clock);
+      const health = new HealthEngine({ clock, board, history: store.history, overrides: store.overrides, log });
+      const checks = new HealthChecks(health, clock, log);
+      undo.unshift(() => checks.stop(), () => health.close());
+      checks.configure(config.services);
       const engine = buildOrThrow(config, store, clock);
-      const pipeline = new DnsPipeline(engine, health);
+      const pipeline = new DnsPipeline(engine, board);
       const dns = new DnsServer(pipeline, tcpLimitsOf(config));
       await dns.reconcile(config.dns.listen_address, tcpLimitsOf(config));
-      const node = new VigilNode(config, source, log, logSettings, store, health, pipeline, dns, clock);
-      log.info("vigil started", { mode: config.mode, zones: config.dns.zones, dns: node.dnsAddresses() });
+      undo.unshift(() => dns.close());
+      const node = new VigilNode(config, source, { log, logSettings, store, board, health, checks, pipeline, dns, clock });
+      node.api = node.startApi(config);
+      log.info("vigil started", {
+        mode: config.mode,
+        zones: config.dns.zones,
+        dns: node.dnsAddresses(),
+        api: node.api ? formatHostPort({ host: config.api.address.host, port: node.api.port }) : null,
+        icmp: checks.icmpMode(),
+      });
+      void health.whenReady().then(() => log.info("ready: first probe round done", { backends: health.view().length }));
       return node;
     } catch (err) {
-      store.close();
+      for (const step of undo) step();
       throw err;
     }
+  }
+
+  get log(): Logger {
+    return this.parts.log;
+  }
+
+  get health(): HealthEngine {
+    return this.parts.health;
   }
 
   get currentConfig(): Config {
@@ -71,7 +107,16 @@ export class VigilNode {
   }
 
   dnsAddresses(): BoundAddress[] {
-    return this.dns.bound();
+    return this.parts.dns.bound();
+  }
+
+  apiPort(): number | undefined {
+    return this.api?.port;
+  }
+
+  /** Resolves once every checked backend has a verdict (or a state saved before a restart). */
+  whenReady(): Promise<void> {
+    return this.parts.health.whenReady();
   }
 
   /**
@@ -79,42 +124,65 @@ export class VigilNode {
    * leaves the old config serving. Listeners that did not change keep their sockets.
    */
   async reload(): Promise<ReloadOutcome> {
+    const { dns, checks, pipeline, store, clock, log, logSettings } = this.parts;
     let next: Config;
     let engine: AnswerEngine;
     try {
       next = this.source();
-      engine = buildOrThrow(next, this.store, this.clock);
+      engine = buildOrThrow(next, store, clock);
     } catch (err) {
       return this.reloadFailed(errorMessage(err));
     }
     try {
-      await this.dns.reconcile(next.dns.listen_address, tcpLimitsOf(next));
+      await dns.reconcile(next.dns.listen_address, tcpLimitsOf(next));
     } catch (err) {
-      await this.dns.reconcile(this.config.dns.listen_address, tcpLimitsOf(this.config)).catch(() => {});
+      await dns.reconcile(this.config.dns.listen_address, tcpLimitsOf(this.config)).catch(() => {});
       return this.reloadFailed(errorMessage(err));
     }
     for (const key of ["mode", "data_dir"] as const) {
-      if (next[key] !== this.config[key]) this.log.warn(`${key} changed: takes effect at the next restart`, { key });
+      if (next[key] !== this.config[key]) log.warn(`${key} changed: takes effect at the next restart`, { key });
     }
-    this.health.setServices(next.services);
-    this.pipeline.setEngine(engine);
-    Object.assign(this.logSettings, next.logging);
+    checks.configure(next.services);
+    pipeline.setEngine(engine);
+    Object.assign(logSettings, next.logging);
+    if (JSON.stringify(next.api) !== JSON.stringify(this.config.api)) {
+      this.api?.stop();
+      this.api = this.startApi(next);
+    }
     this.config = { ...next, mode: this.config.mode, data_dir: this.config.data_dir };
     this.reloads.succeeded++;
-    this.log.info("config reloaded", { zones: next.dns.zones, services: next.services.length });
+    log.info("config reloaded", { zones: next.dns.zones, services: next.services.length });
     return { ok: true };
   }
 
   async stop(): Promise<void> {
-    this.dns.close();
-    this.pipeline.close();
-    this.store.close();
-    this.log.info("vigil stopped");
+    const { dns, checks, health, pipeline, store, log } = this.parts;
+    this.api?.stop();
+    dns.close();
+    checks.stop();
+    health.close();
+    pipeline.close();
+    store.close();
+    log.info("vigil stopped");
+  }
+
+  private startApi(config: Config): ApiServer | undefined {
+    if (!config.api.enabled) return undefined;
+    const { health } = this.parts;
+    const app = buildApi({
+      allowedNetworks: config.api.allowed_networks,
+      ready: () => health.isReady(),
+      probeStats: () => this.parts.checks.stats(),
+      backends: () => health.view(),
+      services: () => this.config.services.map((s) => ({ fqdn: s.fqdn, policy: s.policy, ttl: s.ttl })),
+      version: `${versionInfo.version} (${versionInfo.commit})`,
+    });
+    return serveApi(app, config.api.address);
   }
 
   private reloadFailed(error: string): ReloadOutcome {
     this.reloads.failed++;
-    this.log.error("config reload failed; the previous config keeps serving", { error });
+    this.parts.log.error("config reload failed; the previous config keeps serving", { error });
     return { ok: false, error };
   }
 }

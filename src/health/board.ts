@@ -39,14 +39,16 @@ export class HealthBoard {
     this.apply([{ service, address, port, state, reason }]);
   }
 
-  /** Records several states at once, as one new snapshot (so readers never see half a decision). */
+  /**
+   * Records several states at once, as one new snapshot (so readers never see half a decision).
+   * Only a change of state makes a new snapshot: a new snapshot empties the DNS response cache, and
+   * a probe's detail (an RTT, say) changes far more often than any state.
+   */
   apply(reports: readonly BackendReport[]): void {
     const changes: [string, BackendHealth][] = [];
     for (const { service, address, port, state, reason } of reports) {
-      const previous = this.current.get(service, address, port);
-      if (previous?.state === state && previous.reason === reason) continue;
-      const since = previous?.state === state ? previous.since : this.clock.now();
-      changes.push([backendKey(service, address, port), { state, reason, since }]);
+      if (this.current.get(service, address, port)?.state === state) continue;
+      changes.push([backendKey(service, address, port), { state, reason, since: this.clock.now() }]);
     }
     if (changes.length > 0) this.publish(changes);
   }

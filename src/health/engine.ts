@@ -128,11 +128,14 @@ export class HealthEngine {
   setVerdict(service: string, address: string, port: number, verdict: Verdict, detail: string): void {
     const backend = this.backends.get(backendKey(service, address, port));
     if (!backend) return;
-    const changed = backend.verdict !== verdict;
-    const wasKnown = backend.verdict !== "unknown";
-    backend.verdict = verdict;
     backend.verdictDetail = detail;
-    if (changed && wasKnown) backend.flap.recordChange(this.deps.clock.now());
+    if (backend.verdict === verdict) {
+      // Same verdict, fresher detail: nothing to decide, but the reason should say what was seen.
+      if (backend.reason.startsWith("probe: ")) backend.reason = `probe: ${detail}`;
+      return;
+    }
+    if (backend.verdict !== "unknown") backend.flap.recordChange(this.deps.clock.now());
+    backend.verdict = verdict;
     this.decideService(service, detail);
     this.checkReady();
   }

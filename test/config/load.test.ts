@@ -184,6 +184,7 @@ describe("services", () => {
       max_answers: 8,
       when_all_down: { mode: "fail_open" },
       min_healthy: { percent: 50 },
+      flap_damping: { max_changes: 4, window: 60_000, hold_down: 120_000 },
       backends: [
         { address: "192.0.2.1", family: 4, port: 80, weight: 100, priority: 1 },
         { address: "2001:db8::1", family: 6, port: 8443, weight: 100, priority: 2 },

@@ -34,6 +34,7 @@ dns:
     $ORIGIN other.test.
     @            IN A     192.0.2.99
 data_dir: ${dir}/data
+api: { address: "127.0.0.1:0" }
 logging: { level: info, format: json }
 services:
   - name: app

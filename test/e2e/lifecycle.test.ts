@@ -19,6 +19,7 @@ dns:
   records: |
     ${opts.records ?? "txt IN TXT first"}
 data_dir: ${dir}/data
+api: { address: "127.0.0.1:0" }
 logging: { level: info, format: json }
 services:
   - name: app

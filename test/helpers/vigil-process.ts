@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { waitFor } from "./wait.ts";
+import { GiveUp, waitFor } from "./wait.ts";
 
 export const BINARY = resolve(import.meta.dir, "../../dist/vigil");
 
@@ -56,7 +56,7 @@ export class VigilProcess {
   waitForLog(match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
     return waitFor(`a log line (have: ${this.logs.map((l) => l.msg).join(" | ")})`, () => {
       if (this.proc.exitCode !== null && !this.logs.some(match)) {
-        throw new Error(`vigil exited with ${this.proc.exitCode}: ${this.logs.map((l) => l.msg).join(" | ")}`);
+        throw new GiveUp(`vigil exited with ${this.proc.exitCode}: ${this.logs.map((l) => l.msg).join(" | ")}`);
       }
       return this.logs.find(match);
     }, timeoutMs);

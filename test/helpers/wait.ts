@@ -1,5 +1,8 @@
 // Waiting on a condition with a bound, never a fixed sleep.
 
+/** Thrown by a probe when waiting longer cannot help (the process it watches has exited). */
+export class GiveUp extends Error {}
+
 export async function waitFor<T>(
   what: string,
   probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
@@ -13,6 +16,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value) return value;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {

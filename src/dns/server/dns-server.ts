@@ -63,22 +63,30 @@ export class DnsServer {
   }
 
   private async open(address: HostPort): Promise<Pair> {
-    const pipeline = () => this.pipeline;
-    const where = `${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
-    let udp: Listener;
-    try {
-      udp = await listenUdp(address, pipeline);
-    } catch (err) {
-      throw new StartupError(`cannot listen for DNS on udp ${where}: ${errorMessage(err)}`);
-    }
-    // Port 0 asks for any port: TCP then takes the same one UDP got, so one number serves both.
-    const tcpAddress = { host: address.host, port: address.port === 0 ? udp.port : address.port };
-    try {
-      const tcp = await listenTcp(tcpAddress, pipeline, () => this.limits);
-      return { udp, tcp };
-    } catch (err) {
-      udp.close();
-      throw new StartupError(`cannot listen for DNS on tcp ${where}: ${errorMessage(err)}`);
+    // Port 0 asks for any port: TCP then takes the one UDP got, so one number serves both. That
+    // port may be taken for TCP; then try another pair.
+    const attempts = address.port === 0 ? 5 : 1;
+    for (let attempt = 1; ; attempt++) {
+      const udp = await this.openUdp(address);
+      try {
+        const tcp = await listenTcp({ host: address.host, port: udp.port }, () => this.pipeline, () => this.limits);
+        return { udp, tcp };
+      } catch (err) {
+        udp.close();
+        if (attempt >= attempts) throw new StartupError(`cannot listen for DNS on tcp ${where(address)}: ${errorMessage(err)}`);
+      }
     }
   }
+
+  private async openUdp(address: HostPort): Promise<Listener> {
+    try {
+      return await listenUdp(address, () => this.pipeline);
+    } catch (err) {
+      throw new StartupError(`cannot listen for DNS on udp ${where(address)}: ${errorMessage(err)}`);
+    }
+  }
+}
+
+function where(address: HostPort): string {
+  return `${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
 }

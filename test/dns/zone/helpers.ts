@@ -46,6 +46,7 @@ export function service(name: string, addresses: string[], whenAllDown: WhenAllD
     ttl: 30,
     max_answers: 8,
     when_all_down: whenAllDown,
+    flap_damping: { max_changes: 0, window: 60_000, hold_down: 60_000 },
     backends: addresses.map((address) => ({ address, family: ipFamily(address)!, port: 443, weight: 1, priority: 0 })),
   };
 }
