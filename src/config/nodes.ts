@@ -95,15 +95,6 @@ export function map(options: Meta & { keyName: string; key: ScalarNode; value: S
   return { kind: "map", ...options };
 }
 
-export function union(
-  options: Meta & {
-    on: string;
-    tag: ScalarNode;
-    common: Fields;
-    variants: Record<string, Fields>;
-    finish?: Finish;
-    section?: { name: string; title: string };
-  },
-): UnionNode {
+export function union(options: Omit<UnionNode, "kind">): UnionNode {
   return { kind: "union", ...options };
 }
