@@ -12,6 +12,11 @@ import type { HealthSnapshot } from "../../health/snapshot.ts";
 import type { AnswerEngine } from "./engine.ts";
 import { ResponseCache, type CachedBody } from "./response-cache.ts";
 import { sectionsFor, serviceSetsOf } from "./sections.ts";
+import { secureSections } from "./secure.ts";
+import { SignatureCache } from "../dnssec/signature-cache.ts";
+import { signingWindow } from "../dnssec/signing-window.ts";
+import { ZoneSigning } from "../dnssec/zone-signing.ts";
+import { systemClock, type Clock } from "../../lib/clock.ts";
 
 export type Transport = "udp" | "tcp";
 
@@ -32,8 +37,18 @@ export interface HealthSource {
   subscribe(listener: (s: HealthSnapshot) => void): () => void;
 }
 
+export interface PipelineOptions {
+  random?: () => number;
+  clock?: Clock;
+  /** Most RRset signatures kept (dnssec); default 100,000. */
+  signatureEntries?: number;
+}
+
 export class DnsPipeline {
   readonly cache: ResponseCache;
+  readonly signatures: SignatureCache;
+  private signing: ZoneSigning | undefined;
+  private readonly clock: Clock;
   readonly stats: PipelineStats = { queries: 0, dropped: 0, errors: 0, truncated: 0, byRcode: new Map() };
   private snapshot: HealthSnapshot;
   private readonly selectContext: SelectContext;
@@ -42,11 +57,13 @@ export class DnsPipeline {
   constructor(
     private engine: AnswerEngine,
     health: HealthSource,
-    random: () => number = Math.random,
+    options: PipelineOptions = {},
   ) {
     this.cache = new ResponseCache(engine.cacheEntries);
+    this.signatures = new SignatureCache(options.signatureEntries ?? 100_000);
+    this.clock = options.clock ?? systemClock;
     this.snapshot = health.snapshot();
-    this.selectContext = { geo: engine.geo, random };
+    this.selectContext = { geo: engine.geo, random: options.random ?? Math.random };
     this.unsubscribe = health.subscribe((snapshot) => {
       this.snapshot = snapshot;
       this.cache.clear();
@@ -57,6 +74,7 @@ export class DnsPipeline {
   setEngine(engine: AnswerEngine): void {
     this.engine = engine;
     this.selectContext.geo = engine.geo;
+    this.signing = undefined;
     this.cache.clear(engine.cacheEntries);
   }
 
@@ -93,6 +111,7 @@ export class DnsPipeline {
       return this.finish(bytes, query, this.encode(bytes, query, { kind: "refused" }, []), 0, transport);
     }
     const dnssecOk = query.edns?.dnssecOk ?? false;
+    if (dnssecOk && this.engine.dnssec) this.renewSigningIfDue();
     const key = ResponseCache.key(query.qname, query.qtype, dnssecOk);
     let entry = this.cache.get(key);
     if (!entry) {
@@ -131,8 +150,21 @@ export class DnsPipeline {
 
   /** Encodes a response body without OPT; `finish` adds the per-client parts. */
   private encode(bytes: Uint8Array, query: ParsedQuery, result: LookupResult, selections: Selection[]): Uint8Array {
-    const sections = sectionsFor(result, selections, (name) => this.engine.zones.findZone(name)!.soa);
+    let sections = sectionsFor(result, selections, (name) => this.engine.zones.findZone(name)!.soa);
+    if (query.edns?.dnssecOk && this.signing) sections = secureSections(sections, result, query.qname, this.signing);
     return encodeResponse({ queryBytes: bytes, query, ...sections });
+  }
+
+  /**
+   * Signatures share a window (see signing-window.ts); once it is due for renewal every stored signed
+   * answer is stale: start a new window and forget them.
+   */
+  private renewSigningIfDue(): void {
+    const dnssec = this.engine.dnssec!;
+    const now = this.clock.now();
+    if (this.signing && now < this.signing.window.renewAt) return;
+    this.signing = new ZoneSigning(this.engine.zones, dnssec.keysFor, signingWindow(now, dnssec.window), this.signatures, dnssec.denial);
+    this.cache.clear();
   }
 
   /**

@@ -10,6 +10,8 @@ export interface Sections {
   answer: RR[];
   authority: RR[];
   additional: RR[];
+  /** A service set the policy left empty turned this answer into NODATA at that name and type. */
+  emptyService?: { name: string; type: number };
 }
 
 /** The service-chosen sets in a result, in answer order: the policy runs once for each. */
@@ -34,7 +36,7 @@ export function sectionsFor(result: LookupResult, selections: readonly Selection
       return { rcode: Rcode.NOERROR, authoritative: false, answer: [], authority: rrsOf(result.ns), additional: result.glue.flatMap(rrsOf) };
     case "answer": {
       const { answer, emptyService } = expand(result.answer, selections);
-      if (emptyService) return negative(Rcode.NOERROR, answer, soaFor(emptyService));
+      if (emptyService) return { ...negative(Rcode.NOERROR, answer, soaFor(emptyService.name)), emptyService };
       return { rcode: Rcode.NOERROR, authoritative: true, answer, authority: [], additional: result.additional.flatMap(rrsOf) };
     }
     case "nodata":
@@ -48,7 +50,7 @@ function negative(rcode: number, answer: RR[], soa: RRset): Sections {
   return { rcode, authoritative: true, answer, authority: rrsOf(soa), additional: [] };
 }
 
-function expand(sets: readonly AnswerRRset[], selections: readonly Selection[]): { answer: RR[]; emptyService?: string } {
+function expand(sets: readonly AnswerRRset[], selections: readonly Selection[]): { answer: RR[]; emptyService?: { name: string; type: number } } {
   const answer: RR[] = [];
   let next = 0;
   for (const set of sets) {
@@ -57,7 +59,7 @@ function expand(sets: readonly AnswerRRset[], selections: readonly Selection[]):
       continue;
     }
     const chosen = selections[next++]?.endpoints ?? [];
-    if (chosen.length === 0) return { answer, emptyService: set.name };
+    if (chosen.length === 0) return { answer, emptyService: { name: set.name, type: set.type } };
     for (const e of chosen) answer.push({ name: set.name, type: set.type, ttl: set.ttl, rdata: { kind: "bytes", bytes: e.bytes } });
   }
   return { answer };

@@ -36,6 +36,8 @@ export interface BuildZonesInput {
    * listen addresses). Leave it out when listening on a wildcard address; ns1 then has no glue.
    */
   defaultNameserverAddresses?: readonly string[];
+  /** Records vigil makes itself for a zone's apex (DNSKEY, CDS, CDNSKEY), by zone apex. */
+  apexRecords?: (apex: string) => readonly RR[];
 }
 
 interface ZoneDraft {
@@ -53,7 +55,8 @@ export function buildZones(input: BuildZonesInput): ZoneSet {
   for (const apex of dns.zones) {
     if (drafts.has(apex)) throw new ZoneBuildError(`zone "${apex}" is listed twice in dns.zones`);
     const nameservers = dns.nameservers.length > 0 ? dns.nameservers.map((ns) => ns.name) : [joinName("ns1", apex)];
-    drafts.set(apex, { apex, nameservers, records: nameserverRecords(apex, nameservers, ttl), services: [] });
+    const records = [...nameserverRecords(apex, nameservers, ttl), ...(input.apexRecords?.(apex) ?? [])];
+    drafts.set(apex, { apex, nameservers, records, services: [] });
   }
   const draftFor = (name: string, type?: number) => enclosingZone(drafts, name, type);
 

@@ -28,7 +28,7 @@ function setup(servicesYaml: string, random: () => number = Math.random, base = 
   const config = parseConfig(base + "services:\n" + servicesYaml);
   const board = new HealthBoard(new ManualClock());
   board.setServices(config.services);
-  const pipeline = new DnsPipeline(buildEngine(config, () => 1), board, random);
+  const pipeline = new DnsPipeline(buildEngine(config, () => 1), board, { random });
   return { config, board, pipeline };
 }
 
