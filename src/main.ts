@@ -6,8 +6,9 @@ import { demoCommand } from "./cli/demo.ts";
 import { checkConfigCommand } from "./cli/check-config.ts";
 import { versionCommand } from "./cli/version.ts";
 import { statusCommand } from "./cli/status.ts";
+import { keysCommand } from "./cli/keys.ts";
 
-const commands: Command[] = [runCommand, demoCommand, statusCommand, checkConfigCommand, versionCommand];
+const commands: Command[] = [runCommand, demoCommand, statusCommand, keysCommand, checkConfigCommand, versionCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -17,6 +17,8 @@ export interface ApiDeps {
   backends(): BackendView[];
   services(): { fqdn: string; policy: string; ttl: number }[];
   version: string;
+  /** More routes (DNSSEC), mounted behind the same access check. */
+  mount?: Hono<ApiEnv>[];
 }
 
 export function buildApi(deps: ApiDeps): Hono<ApiEnv> {
@@ -47,6 +49,8 @@ export function buildApi(deps: ApiDeps): Hono<ApiEnv> {
       })),
     });
   });
+
+  for (const routes of deps.mount ?? []) app.route("/", routes);
 
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   return app;

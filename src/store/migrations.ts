@@ -56,6 +56,27 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (service, address, port)
       ) STRICT;`,
   },
+  {
+    name: "dnssec: key sets per zone (revision) and their keys",
+    sql: `
+      CREATE TABLE dnssec_key_sets (
+        zone     TEXT PRIMARY KEY,
+        revision INTEGER NOT NULL CHECK (revision >= 0)
+      ) STRICT;
+      CREATE TABLE dnssec_keys (
+        zone               TEXT NOT NULL REFERENCES dnssec_key_sets (zone) ON DELETE CASCADE,
+        tag                INTEGER NOT NULL CHECK (tag BETWEEN 0 AND 65535),
+        role               TEXT NOT NULL CHECK (role IN ('csk', 'ksk', 'zsk')),
+        algorithm          INTEGER NOT NULL,
+        public_key         BLOB NOT NULL,
+        private_key        BLOB NOT NULL,
+        state              TEXT NOT NULL CHECK (state IN ('published', 'active', 'retired', 'removed')),
+        created_at         INTEGER NOT NULL,
+        state_since        INTEGER NOT NULL,
+        next_transition_at INTEGER,
+        PRIMARY KEY (zone, tag)
+      ) STRICT;`,
+  },
 ];
 
 export function schemaVersion(db: SqlDatabase): number {

@@ -4,6 +4,7 @@ import { createMeta, type Meta } from "./meta.ts";
 import { createZoneSerials, type ZoneSerials } from "./zone-serials.ts";
 import { createOverrides, type Overrides } from "./overrides.ts";
 import { createHealthHistory, type HealthHistory } from "./health-history.ts";
+import { createDnssecKeys, type DnssecKeys } from "./dnssec-keys.ts";
 
 export interface Store {
   /** Path of the database file. */
@@ -14,6 +15,7 @@ export interface Store {
   readonly meta: Meta;
   readonly overrides: Overrides;
   readonly history: HealthHistory;
+  readonly dnssecKeys: DnssecKeys;
   /** Closes the database; calling it again does nothing. */
   close(): void;
 }
@@ -28,6 +30,7 @@ export function createStore(db: SqlDatabase, file: string): Store {
     meta: createMeta(db),
     overrides: createOverrides(db),
     history: createHealthHistory(db),
+    dnssecKeys: createDnssecKeys(db),
     close() {
       if (open) db.close();
       open = false;
