@@ -19,6 +19,8 @@ import { buildApi } from "../api/app.ts";
 import { serveApi, type ApiServer } from "../api/serve.ts";
 import { describeBuildError } from "./build-errors.ts";
 import { HealthChecks } from "./health-checks.ts";
+import { DnssecKeys } from "./dnssec-keys.ts";
+import { dnssecRoutes } from "../api/dnssec-routes.ts";
 
 /** Where a (re)load reads its config from: a file path, or the embedded demo. */
 export type ConfigSource = () => Config;
@@ -43,6 +45,7 @@ interface Parts {
   pipeline: DnsPipeline;
   dns: DnsServer;
   clock: Clock;
+  keys: DnssecKeys | undefined;
 }
 
 export class VigilNode {
@@ -72,12 +75,18 @@ export class VigilNode {
       const checks = new HealthChecks(health, clock, log);
       undo.unshift(() => checks.stop(), () => health.close());
       checks.configure(config.services);
-      const engine = buildOrThrow(config, store, clock);
-      const pipeline = new DnsPipeline(engine, board);
+      let pipeline: DnsPipeline | undefined;
+      const keys = config.dns.dnssec.enabled
+        ? await DnssecKeys.start(config, store, clock, log, () => pipeline?.currentEngine.zones)
+        : undefined;
+      if (keys) undo.unshift(() => keys.stop());
+      pipeline = new DnsPipeline(buildOrThrow(config, store, clock, keys), board, { clock });
       const dns = new DnsServer(pipeline, tcpLimitsOf(config));
       await dns.reconcile(config.dns.listen_address, tcpLimitsOf(config));
       undo.unshift(() => dns.close());
-      const node = new VigilNode(config, source, { log, logSettings, store, board, health, checks, pipeline, dns, clock });
+      const node = new VigilNode(config, source, { log, logSettings, store, board, health, checks, pipeline, dns, clock, keys });
+      // New keys (a rollover step, or keys from a peer) change the zones' DNSKEY sets: rebuild.
+      keys?.keyring.onChange(() => node.rebuildAnswers("dnssec keys changed"));
       node.api = node.startApi(config);
       log.info("vigil started", {
         mode: config.mode,
@@ -124,12 +133,16 @@ export class VigilNode {
    * leaves the old config serving. Listeners that did not change keep their sockets.
    */
   async reload(): Promise<ReloadOutcome> {
-    const { dns, checks, pipeline, store, clock, log, logSettings } = this.parts;
+    const { dns, checks, pipeline, store, clock, log, logSettings, keys } = this.parts;
     let next: Config;
     let engine: AnswerEngine;
     try {
       next = this.source();
-      engine = buildOrThrow(next, store, clock);
+      if (next.dns.dnssec.enabled !== this.config.dns.dnssec.enabled) {
+        throw new Error("dns.dnssec.enabled changed: turning signing on or off needs a restart");
+      }
+      await keys?.setZones(next.dns.zones);
+      engine = buildOrThrow(next, store, clock, keys);
     } catch (err) {
       return this.reloadFailed(errorMessage(err));
     }
@@ -155,9 +168,21 @@ export class VigilNode {
     return { ok: true };
   }
 
+  /** Builds the answer engine again from the current config (the zones' keys changed). */
+  rebuildAnswers(why: string): void {
+    const { pipeline, store, clock, keys, log } = this.parts;
+    try {
+      pipeline.setEngine(buildOrThrow(this.config, store, clock, keys));
+      log.info("answers rebuilt", { why });
+    } catch (err) {
+      log.error("could not rebuild answers; the previous ones keep serving", { why, error: errorMessage(err) });
+    }
+  }
+
   async stop(): Promise<void> {
-    const { dns, checks, health, pipeline, store, log } = this.parts;
+    const { dns, checks, health, pipeline, store, log, keys } = this.parts;
     this.api?.stop();
+    keys?.stop();
     dns.close();
     checks.stop();
     health.close();
@@ -168,8 +193,9 @@ export class VigilNode {
 
   private startApi(config: Config): ApiServer | undefined {
     if (!config.api.enabled) return undefined;
-    const { health } = this.parts;
+    const { health, keys, clock } = this.parts;
     const app = buildApi({
+      mount: keys ? [dnssecRoutes({ keyring: keys.keyring, sync: keys.sync, token: config.api.token, now: () => clock.now() })] : [],
       allowedNetworks: config.api.allowed_networks,
       ready: () => health.isReady(),
       probeStats: () => this.parts.checks.stats(),
@@ -187,9 +213,9 @@ export class VigilNode {
   }
 }
 
-function buildOrThrow(config: Config, store: Store, clock: Clock): AnswerEngine {
+function buildOrThrow(config: Config, store: Store, clock: Clock, keys: DnssecKeys | undefined): AnswerEngine {
   try {
-    return buildEngine(config, (zone, hash) => store.zoneSerials.serialFor(zone, hash, Math.floor(clock.now() / 1000)));
+    return buildEngine(config, (zone, hash) => store.zoneSerials.serialFor(zone, hash, Math.floor(clock.now() / 1000)), keys);
   } catch (err) {
     throw new StartupError(describeBuildError(err));
   }

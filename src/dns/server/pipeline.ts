@@ -74,7 +74,9 @@ export class DnsPipeline {
   setEngine(engine: AnswerEngine): void {
     this.engine = engine;
     this.selectContext.geo = engine.geo;
+    // New zones may come with new keys: no earlier signature can be trusted to match them.
     this.signing = undefined;
+    this.signatures.clear();
     this.cache.clear(engine.cacheEntries);
   }
 
