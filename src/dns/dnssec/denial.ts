@@ -8,13 +8,15 @@ import type { RR } from "../types.ts";
 import { RRType } from "../types.ts";
 import { nameAndAncestors } from "../zone/ancestors.ts";
 import type { Zone } from "../zone/zone.ts";
-import { compareCanonical } from "./name-order.ts";
+import { canonicalKey } from "./name-order.ts";
 import { type NsecLink, type SignSet, buildNsecChain, nsecSet, nsecTtl, withSignatures } from "./nsec-chain.ts";
 
 export type { SignSet } from "./nsec-chain.ts";
 
 export class NsecDenial {
   private readonly links: NsecLink[];
+  /** canonicalKey of each link's owner, so a search compares plain strings. */
+  private readonly ownerKeys: string[];
   /** Per link: its NSEC and RRSIGs. */
   private readonly signed: RR[][];
   private readonly ttl: number;
@@ -27,6 +29,7 @@ export class NsecDenial {
   ) {
     this.ttl = nsecTtl(zone);
     this.links = buildNsecChain(zone);
+    this.ownerKeys = this.links.map((link) => canonicalKey(link.owner));
     this.signed = this.links.map((link) => withSignatures(nsecSet(link.owner, link.next, link.types, this.ttl), sign));
   }
 
@@ -97,14 +100,15 @@ export class NsecDenial {
   /** The link whose owner is the name, or, when none is, the one that covers it (the last owner before it). */
   private matchOrCoverIndex(name: string): number {
     // A name before every owner (only one outside the zone can be) falls to the last link, which wraps to the apex.
+    const key = canonicalKey(name);
     let low = 0;
     let high = this.links.length - 1;
     let found = high;
     while (low <= high) {
       const middle = (low + high) >>> 1;
-      const order = compareCanonical(this.links[middle]!.owner, name);
-      if (order === 0) return middle;
-      if (order < 0) {
+      const owner = this.ownerKeys[middle]!;
+      if (owner === key) return middle;
+      if (owner < key) {
         found = middle;
         low = middle + 1;
       } else high = middle - 1;

@@ -8,31 +8,28 @@ import { labelBytes, labelsOf } from "../../lib/dns-name.ts";
 /** Negative when a sorts before b, positive when after, 0 when they are the same name. */
 export function compareCanonical(a: string, b: string): number {
   if (a === b) return 0;
-  const left = labelsOf(a);
-  const right = labelsOf(b);
-  for (let i = left.length - 1, j = right.length - 1; i >= 0 && j >= 0; i--, j--) {
-    const order = compareLabels(left[i]!, right[j]!);
-    if (order !== 0) return order;
-  }
-  return left.length - right.length;
+  const x = canonicalKey(a);
+  const y = canonicalKey(b);
+  return x === y ? 0 : x < y ? -1 : 1;
 }
 
-function compareLabels(a: string, b: string): number {
-  if (a === b) return 0;
-  // Without escapes each character is one byte, so the text compares as it stands.
-  if (!a.includes("\\") && !b.includes("\\")) return compareBytes(a.length, b.length, (i) => a.charCodeAt(i), (i) => b.charCodeAt(i));
-  const x = labelBytes(a);
-  const y = labelBytes(b);
-  return compareBytes(x.length, y.length, (i) => x[i]!, (i) => y[i]!);
-}
-
-function compareBytes(lengthA: number, lengthB: number, byteA: (i: number) => number, byteB: (i: number) => number): number {
-  const shorter = Math.min(lengthA, lengthB);
-  for (let i = 0; i < shorter; i++) {
-    const order = foldCase(byteA(i)) - foldCase(byteB(i));
-    if (order !== 0) return order;
+/**
+ * A string whose plain order is the canonical order: labels from the right, each byte (case folded)
+ * shifted up by one, labels joined by "\0". The shift keeps every byte above the separator, so a
+ * label that is a prefix of another, or a name that runs out of labels, sorts first. Computed once
+ * per name, it turns each comparison of a search into a string compare.
+ */
+export function canonicalKey(name: string): string {
+  const labels = labelsOf(name);
+  let key = "";
+  for (let i = labels.length - 1; i >= 0; i--) {
+    const label = labels[i]!;
+    const bytes = label.includes("\\") ? labelBytes(label) : undefined;
+    const length = bytes ? bytes.length : label.length;
+    for (let j = 0; j < length; j++) key += String.fromCharCode(foldCase(bytes ? bytes[j]! : label.charCodeAt(j)) + 1);
+    if (i > 0) key += "\0";
   }
-  return lengthA - lengthB;
+  return key;
 }
 
 function foldCase(byte: number): number {

@@ -11,7 +11,7 @@ import type { RR, RRset } from "../types.ts";
 import { RRType } from "../types.ts";
 import { type Zone, highestCut } from "../zone/zone.ts";
 import { canonicalName } from "./canonical.ts";
-import { compareCanonical } from "./name-order.ts";
+import { canonicalKey } from "./name-order.ts";
 import { encodeTypeBitmap } from "./type-bitmap.ts";
 
 /** Returns the RRSIG records over one RRset (the signer, injected so denial does not depend on keys). */
@@ -29,7 +29,11 @@ const PARENT_SIDE_AT_CUT = new Set<number>([RRType.NS, RRType.DS]);
 
 /** Every link of the zone's chain, in canonical order; the last one's next is the apex. */
 export function buildNsecChain(zone: Zone): NsecLink[] {
-  const owners = [...zone.nodes.keys()].filter((name) => !isOccluded(zone, name)).sort(compareCanonical);
+  const owners = [...zone.nodes.keys()]
+    .filter((name) => !isOccluded(zone, name))
+    .map((name) => ({ name, key: canonicalKey(name) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((owner) => owner.name);
   return owners.map((owner, i) => ({ owner, next: owners[(i + 1) % owners.length]!, types: ownedTypes(zone, owner) }));
 }
 

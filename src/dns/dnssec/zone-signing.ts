@@ -51,8 +51,17 @@ export class ZoneSigning {
 
   private secure(zone: Zone, keys: ZoneKeys): ZoneSecurity {
     const { window, cache } = this;
-    const sign = (set: RRset) =>
-      cache.get(set, window.epoch, (s) => keys.signingKeys(s.type).map((key) => signRRset(s, key, zone.apex, window)));
+    // The zone's own sets (its SOA above all, in every negative answer) come back as the same
+    // objects: remember their signatures by identity and skip building a content key.
+    const byIdentity = new WeakMap<RRset, RR[]>();
+    const sign = (set: RRset) => {
+      let signatures = byIdentity.get(set);
+      if (!signatures) {
+        signatures = cache.get(set, window.epoch, (s) => keys.signingKeys(s.type).map((key) => signRRset(s, key, zone.apex, window)));
+        byIdentity.set(set, signatures);
+      }
+      return signatures;
+    };
     let denial: NsecDenial | CompactDenial | undefined;
     return {
       zone,

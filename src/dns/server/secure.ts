@@ -46,18 +46,20 @@ function negative(sections: Sections, name: string, signing: ZoneSigning, emptyT
   if (!security) return sections;
   const denial = security.denial();
   const nxdomain = sections.rcode === Rcode.NXDOMAIN;
-  const present = ownedTypes(security.zone, name).filter((t) => t !== emptyType);
+  const present = () => ownedTypes(security.zone, name).filter((t) => t !== emptyType);
   let proof: RR[];
   if (denial instanceof NsecDenial) {
-    proof = nxdomain ? denial.nxdomain(name) : emptyType !== undefined ? denial.emptyService(name, present) : denial.nodata(name);
+    proof = nxdomain ? denial.nxdomain(name) : emptyType !== undefined ? denial.emptyService(name, present()) : denial.nodata(name);
   } else {
-    proof = nxdomain ? denial.nxdomain(name) : denial.nodata(name, present);
+    proof = nxdomain ? denial.nxdomain(name) : denial.nodata(name, present());
   }
+  // The authority section of a negative answer is the zone's SOA (sections.ts): sign that very set.
+  const soa = security.zone.soa;
   return {
     ...sections,
     rcode: nxdomain && !(denial instanceof NsecDenial) ? Rcode.NOERROR : sections.rcode,
     answer: signed(sections.answer, signing),
-    authority: [...signed(sections.authority, signing), ...proof],
+    authority: [...sections.authority, ...security.sign(soa), ...proof],
   };
 }
 
