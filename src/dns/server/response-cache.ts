@@ -16,6 +16,9 @@ export type CacheEntry =
 
 export class ResponseCache {
   private readonly entries = new Map<string, CacheEntry>();
+  /** Keys in insertion order, as a ring: evicting by walking a Map's iterator slows as deletions pile up. */
+  private order: string[] = [];
+  private head = 0;
   hits = 0;
   misses = 0;
 
@@ -33,17 +36,21 @@ export class ResponseCache {
   }
 
   set(key: string, entry: CacheEntry): void {
-    if (this.entries.size >= this.maxEntries) {
-      // Insertion order makes the first key the oldest: a cheap FIFO bound that a name flood cannot grow past.
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    // Oldest first out: a cheap bound that a flood of random names cannot grow past.
+    while (this.entries.size >= this.maxEntries && this.head < this.order.length) this.entries.delete(this.order[this.head++]!);
+    if (this.head > this.maxEntries) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
     }
+    if (!this.entries.has(key)) this.order.push(key);
     this.entries.set(key, entry);
   }
 
   /** Zones or health changed: every stored answer may be wrong now. */
   clear(maxEntries = this.maxEntries): void {
     this.entries.clear();
+    this.order = [];
+    this.head = 0;
     this.maxEntries = maxEntries;
   }
 

@@ -6,6 +6,9 @@ import { ownedTypes } from "../dnssec/nsec-chain.ts";
 import { NsecDenial } from "../dnssec/denial.ts";
 import type { ZoneSigning } from "../dnssec/zone-signing.ts";
 import { rrsOf, type Sections } from "./sections.ts";
+import type { Zone } from "../zone/zone.ts";
+import { nameAndAncestors } from "../zone/ancestors.ts";
+import { joinName } from "../../lib/dns-name.ts";
 
 export function secureSections(sections: Sections, result: LookupResult, qname: string, signing: ZoneSigning): Sections {
   switch (result.kind) {
@@ -46,7 +49,7 @@ function negative(sections: Sections, name: string, signing: ZoneSigning, emptyT
   if (!security) return sections;
   const denial = security.denial();
   const nxdomain = sections.rcode === Rcode.NXDOMAIN;
-  const present = () => ownedTypes(security.zone, name).filter((t) => t !== emptyType);
+  const present = () => typesAt(security.zone, name).filter((t) => t !== emptyType);
   let proof: RR[];
   if (denial instanceof NsecDenial) {
     proof = nxdomain ? denial.nxdomain(name) : emptyType !== undefined ? denial.emptyService(name, present()) : denial.nodata(name);
@@ -72,6 +75,13 @@ function delegationProof(cut: string, parentApex: string, signing: ZoneSigning):
   const denial = parent.denial();
   // Compact denial has no chain: an NSEC owned by the cut, listing NS and no DS, says the same.
   return denial instanceof NsecDenial ? denial.delegation(cut) : denial.nodata(cut, ownedTypes(parent.zone, cut));
+}
+
+/** The types a name answers with: its own, or for a name made from a wildcard, the wildcard's. */
+function typesAt(zone: Zone, name: string): number[] {
+  if (zone.nodes.has(name) || zone.emptyNonTerminals.has(name)) return ownedTypes(zone, name);
+  const encloser = nameAndAncestors(name).find((n) => n !== name && (zone.nodes.has(n) || zone.emptyNonTerminals.has(n)));
+  return ownedTypes(zone, joinName("*", encloser ?? zone.apex));
 }
 
 /** Where a CNAME chain ended: the last target, or qname itself. */
