@@ -31,6 +31,25 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+export interface UnboundOptions {
+  /** Judge signatures as of this moment (ms since the epoch) instead of now: unbound's val-override-date. */
+  validateAt?: number;
+}
+
+/** RRSIG-style time, "YYYYMMDDHHMMSS" in UTC. */
+function rrsigDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/\D/g, "").slice(0, 14);
+}
+
+/** The DS records a node's API ("127.0.0.1:port") offers for the parent (GET /api/v1/dnssec/ds, one zone served). */
+export async function fetchDs(apiAddress: string, token?: string): Promise<DsLine[]> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const response = await fetch(`http://${apiAddress}/api/v1/dnssec/ds`, { headers });
+  if (!response.ok) throw new Error(`GET /api/v1/dnssec/ds: HTTP ${response.status}`);
+  const body = (await response.json()) as { ds_records: { ds_record: string }[] };
+  return body.ds_records.map((d) => parseDs(d.ds_record));
+}
+
 export class Unbound {
   private constructor(
     private readonly proc: Subprocess,
@@ -38,10 +57,17 @@ export class Unbound {
     private readonly dir: string,
   ) {}
 
-  /** A validating resolver for `ds.zone`, asking vigil at 127.0.0.1:vigilPort, trusting `ds`. */
-  static async start(ds: DsLine, vigilPort: number): Promise<Unbound> {
+  /**
+   * A validating resolver for the zone of `anchors`, asking vigil at 127.0.0.1:vigilPort, trusting
+   * those DS records (one, or the parent's whole DS set).
+   */
+  static async start(anchors: DsLine | readonly DsLine[], vigilPort: number, options: UnboundOptions = {}): Promise<Unbound> {
+    const dsSet: readonly DsLine[] = "zone" in anchors ? [anchors] : anchors;
+    const zone = dsSet[0]!.zone;
     const dir = mkdtempSync(join(tmpdir(), "vigil-unbound-"));
     const port = await freePort();
+    const trustAnchors = dsSet.map((ds) => `  trust-anchor: "${ds.zone}. DS ${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest}"`).join("\n");
+    const overrideDate = options.validateAt === undefined ? "" : `\n  val-override-date: "${rrsigDate(options.validateAt)}"`;
     const conf = join(dir, "unbound.conf");
     writeFileSync(
       conf,
@@ -59,7 +85,7 @@ export class Unbound {
   verbosity: 1
   val-log-level: 2
   module-config: "validator iterator"
-  trust-anchor: "${ds.zone}. DS ${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest}"
+${trustAnchors}${overrideDate}
   harden-dnssec-stripped: yes
   qname-minimisation: no
   cache-max-ttl: 0
@@ -68,7 +94,7 @@ export class Unbound {
   # Test zones live under the special-use .test TLD (RFC 6761), which unbound answers itself by default.
   local-zone: "test." nodefault
 stub-zone:
-  name: "${ds.zone}."
+  name: "${zone}."
   stub-addr: 127.0.0.1@${vigilPort}
 `,
     );
