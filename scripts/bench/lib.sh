@@ -187,21 +187,66 @@ list_scenarios() {
     # shellcheck disable=SC2086 # a space-separated list
     printf '%s\n' $BENCH_SCENARIOS
   else
-    for f in "$SCENARIO_DIR"/*.mix; do basename "$f" .mix; done
+    # Byte order, whatever the locale: each scenario comes right before its "-do" variant.
+    for f in "$SCENARIO_DIR"/*.mix; do basename "$f" .mix; done | LC_ALL=C sort
   fi
 }
 
-# make_queries NAME OUTFILE
-make_queries() {
-  local mix=$SCENARIO_DIR/$1.mix
+# A scenario's mix with every "@include NAME" replaced by the lines of NAME.mix, less its
+# "@dnsperf" lines (a scenario's flags are its own). Includes nest up to 5 deep.
+expand_mix() {
+  local name=$1 depth=${2:-0} mix=$SCENARIO_DIR/$1.mix line
   [[ -f $mix ]] || die "no scenario file $mix"
-  awk -v zone="$ZONE" -v total="$BENCH_QUERIES" -v seed="$BENCH_SEED" \
-    -f "$BENCH_DIR/gen-queries.awk" "$mix" >"$2"
+  ((depth <= 5)) || die "scenario $name: @include nested too deep"
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line =~ ^[[:space:]]*@include[[:space:]]+([A-Za-z0-9._-]+) ]]; then
+      expand_mix "${BASH_REMATCH[1]}" $((depth + 1)) | awk '$1 != "@dnsperf"'
+    else
+      printf '%s\n' "$line"
+    fi
+  done <"$mix"
+}
+
+# make_queries NAME OUTFILE [PASS]: the dnsperf query file of a scenario. PASS (0 when not given)
+# only matters for "[random]" names: each pass draws other labels.
+make_queries() {
+  local name=$1 out=$2 pass=${3:-0}
+  expand_mix "$name" >"$out.mix" || return 1
+  awk -v zone="$ZONE" -v total="$BENCH_QUERIES" -v seed="$BENCH_SEED" -v pass="$pass" \
+    -f "$BENCH_DIR/gen-queries.awk" "$out.mix" >"$out" || die "cannot generate the queries of scenario $name"
+  rm -f "$out.mix"
+}
+
+# Does the scenario ask "[random]" names (a flood of names no cache can hold)?
+scenario_is_random() {
+  expand_mix "$1" | awk '{ sub(/#.*/, "") } /^[ \t]*@/ { next } index($0, "[random]") { found = 1 } END { exit !found }'
+}
+
+# prepare_queries NAME OUTFILE: OUTFILE serves the warm-up and the data check. A scenario with
+# "[random]" names also gets OUTFILE with ".measured.txt" and ".latency.txt" for its other passes,
+# with other names, so that no pass asks a name an earlier pass left in a response cache.
+prepare_queries() {
+  make_queries "$1" "$2" 0
+  if scenario_is_random "$1"; then
+    make_queries "$1" "${2%.txt}.measured.txt" 1
+    make_queries "$1" "${2%.txt}.latency.txt" 2
+  fi
+}
+
+# The query file of one pass (measured, latency) of QUERYFILE: its own when prepare_queries made one.
+pass_queries() {
+  local f=${1%.txt}.$2.txt
+  if [[ -f $f ]]; then printf '%s' "$f"; else printf '%s' "$1"; fi
 }
 
 # Extra dnsperf flags of a scenario ("@dnsperf FLAGS" lines), one per line.
 scenario_flags() {
   awk '$1 == "@dnsperf" { for (i = 2; i <= NF; i++) print $i }' "$SCENARIO_DIR/$1.mix"
+}
+
+# Does the scenario set the DO bit (dnsperf -D), i.e. ask for signed answers?
+scenario_wants_dnssec() {
+  scenario_flags "$1" | grep -qx -- '-D'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +298,8 @@ parse_dnsperf() {
 }
 
 # measure SERVER SCENARIO QUERYFILE: warm-up, measured run with CPU accounting, latency pass;
-# appends one row to results.tsv.
+# appends one row to results.tsv. The measured run and the latency pass use their own query files
+# when prepare_queries made them ("[random]" scenarios), else QUERYFILE.
 measure() {
   local server=$1 scenario=$2 qfile=$3 label="$2-$1"
   local -a flags=()
@@ -272,7 +318,7 @@ measure() {
   read -r cb0 _ < <(core_ticks "$BENCH_CLIENT_CPU")
   c0=$(tree_cpu_ticks "$SERVER_PID")
   t0=$(now_us)
-  run_dnsperf "$SERVER_PORT" "$qfile" "$label" "$BENCH_SECONDS" "${flags[@]}" || return 1
+  run_dnsperf "$SERVER_PORT" "$(pass_queries "$qfile" measured)" "$label" "$BENCH_SECONDS" "${flags[@]}" || return 1
   t1=$(now_us)
   c1=$(tree_cpu_ticks "$SERVER_PID")
   read -r sb1 _ < <(core_ticks "$BENCH_SERVER_CPU")
@@ -314,7 +360,7 @@ measure() {
   local pct="n=0 timeouts=0 p50_ms=- p90_ms=- p99_ms=- p999_ms=- max_ms=-" lat_qps="-"
   if ((BENCH_P99_SECONDS > 0)); then
     log "$label: latency pass ${BENCH_P99_SECONDS}s (dnsperf -v)"
-    if run_dnsperf "$SERVER_PORT" "$qfile" "$label-latency" "$BENCH_P99_SECONDS" -v "${flags[@]}"; then
+    if run_dnsperf "$SERVER_PORT" "$(pass_queries "$qfile" latency)" "$label-latency" "$BENCH_P99_SECONDS" -v "${flags[@]}"; then
       pct=$(awk -v tmp="$BENCH_OUT/.latencies" -f "$BENCH_DIR/percentiles.awk" "$BENCH_OUT/$label-latency.txt")
       rm -f "$BENCH_OUT/.latencies"
       lat_qps=$(parse_dnsperf "$BENCH_OUT/$label-latency.txt" | awk '{ printf "%.0f", $4 }') || lat_qps="-"
@@ -336,34 +382,40 @@ measure() {
 # ---------------------------------------------------------------------------------------------
 # Report
 
+# print_table "SERVER..." : the rows of results.tsv, then per scenario the ratios of every server
+# against the first server of the list that has a row for that scenario (the baseline: NSD for
+# the unsigned scenarios, Knot for the signed ones, which NSD does not run).
 print_table() {
-  local baseline=$1
+  local order=$1
   printf '\n'
   awk -F'\t' '
-    BEGIN { fmt = "%-10s %-7s %9s %8s %8s %8s %11s %7s %7s %9s\n"
+    BEGIN { fmt = "%-18s %-7s %9s %8s %8s %8s %11s %7s %7s %9s\n"
             printf fmt, "scenario", "server", "qps", "avg_ms", "p50_ms", "p99_ms", "cpu_s/100k", "lost", "resp_B", "srv_cpu%" }
     $3 == "FAILED" { printf fmt, $1, $2, "FAILED", "-", "-", "-", "-", "-", "-", "-"; next }
     { printf fmt, $1, $2, sprintf("%.0f", $3), sprintf("%.3f", $4 * 1000), $5, $6, sprintf("%.3f", $7), $8, $9, $10 }
   ' "$RESULTS_TSV"
   printf '\n'
-  # Ratios of every server against the baseline, per scenario.
-  awk -F'\t' -v base="$baseline" '
+  awk -F'\t' -v order="$order" '
+    BEGIN { nv = split(order, servers, " ") }
     $3 != "FAILED" { qps[$1, $2] = $3; cpu[$1, $2] = $7; p99[$1, $2] = $6; seen[$1, $2] = 1
-                     if (!($1 in sc)) { sc[$1] = 1; order[++ns] = $1 }
-                     if (!($2 in sv)) { sv[$2] = 1; servers[++nv] = $2 } }
+                     if (!($1 in sc)) { sc[$1] = 1; scenarios[++ns] = $1 } }
     END {
-      for (i = 1; i <= ns; i++) for (j = 1; j <= nv; j++) {
-        s = order[i]; v = servers[j]
-        if (v == base || !seen[s, v] || !seen[s, base]) continue
-        r = sprintf("ratio %s/%s (%s): qps %.2f  cpu/100k %.2f", v, base, s, qps[s, v] / qps[s, base],
-                    cpu[s, base] > 0 ? cpu[s, v] / cpu[s, base] : 0)
-        if (p99[s, v] ~ /^[0-9.]+$/ && p99[s, base] ~ /^[0-9.]+$/ && p99[s, base] > 0)
-          r = r sprintf("  p99 %.2f", p99[s, v] / p99[s, base])
-        print r
+      for (i = 1; i <= ns; i++) {
+        s = scenarios[i]; base = ""
+        for (j = 1; j <= nv; j++) if (seen[s, servers[j]]) { base = servers[j]; break }
+        if (base == "") continue
+        for (j = 1; j <= nv; j++) {
+          v = servers[j]
+          if (v == base || !seen[s, v]) continue
+          r = sprintf("ratio %s/%s (%s): qps %.2f  cpu/100k %.2f", v, base, s, qps[s, v] / qps[s, base],
+                      cpu[s, base] > 0 ? cpu[s, v] / cpu[s, base] : 0)
+          if (p99[s, v] ~ /^[0-9.]+$/ && p99[s, base] ~ /^[0-9.]+$/ && p99[s, base] > 0)
+            r = r sprintf("  p99 %.2f", p99[s, v] / p99[s, base])
+          print r
+        }
       }
     }' "$RESULTS_TSV"
 }
-
 
 # ---------------------------------------------------------------------------------------------
 # Distributions (bench-failover.sh, bench-probes-scale.sh)
