@@ -91,6 +91,11 @@ export interface ServiceRRset {
 
 export type AnswerRRset = RRset | ServiceRRset;
 
+/** The records of a set, one RR each, as the encoder takes them. */
+export function rrsOf(set: RRset): RR[] {
+  return set.rdata.map((rdata) => ({ name: set.name, type: set.type, ttl: set.ttl, rdata }));
+}
+
 export function isServiceRRset(set: AnswerRRset): set is ServiceRRset {
   return "service" in set;
 }

@@ -2,7 +2,7 @@
 // CDS/CDNSKEY (RFC 7344/8078) for the keys the parent's DS should point at, so a parent that
 // scans for them can follow a KSK rollover by itself.
 
-import { RRType, type RR, type RRset } from "../types.ts";
+import { RRType, rrsOf, type RR, type RRset } from "../types.ts";
 import { cdnskeyRecords, cdsRecords } from "./dnskey.ts";
 import { dnskeyOf } from "./keyring.ts";
 import type { DnssecKey } from "./types.ts";
@@ -18,7 +18,5 @@ export function apexRecords(apex: string, published: readonly DnssecKey[]): RR[]
     ttl: DNSKEY_TTL,
     rdata: published.map((k) => ({ kind: "bytes", bytes: dnskeyOf(k) })),
   };
-  return [dnskeys, cdsRecords(apex, DNSKEY_TTL, entryPoints), cdnskeyRecords(apex, DNSKEY_TTL, entryPoints)].flatMap((set) =>
-    set.rdata.map((rdata) => ({ name: set.name, type: set.type, ttl: set.ttl, rdata })),
-  );
+  return [dnskeys, cdsRecords(apex, DNSKEY_TTL, entryPoints), cdnskeyRecords(apex, DNSKEY_TTL, entryPoints)].flatMap(rrsOf);
 }

@@ -3,11 +3,9 @@
 // returns NSEC records with their RRSIGs, ready for the authority section, and mirrors a decision of
 // zone/lookup.ts.
 
-import { joinName } from "../../lib/dns-name.ts";
 import type { RR } from "../types.ts";
 import { RRType } from "../types.ts";
-import { nameAndAncestors } from "../zone/ancestors.ts";
-import type { Zone } from "../zone/zone.ts";
+import { nameExists, wildcardFor, type Zone } from "../zone/zone.ts";
 import { canonicalKey } from "./name-order.ts";
 import { type NsecLink, type SignSet, buildNsecChain, nsecSet, nsecTtl, withSignatures } from "./nsec-chain.ts";
 
@@ -35,7 +33,7 @@ export class NsecDenial {
 
   /** §3.1.3.2: the NSEC covering qname and the one proving no wildcard at the closest encloser. */
   nxdomain(qname: string): RR[] {
-    return this.proofs([qname, this.wildcardFor(qname)]);
+    return this.proofs([qname, wildcardFor(this.zone, qname)]);
   }
 
   /**
@@ -45,8 +43,8 @@ export class NsecDenial {
    * the wildcard, showing the type is missing there too. The query type is not needed to choose these.
    */
   nodata(qname: string): RR[] {
-    if (this.exists(qname)) return this.proofs([qname]);
-    return this.proofs([qname, this.wildcardFor(qname)]);
+    if (nameExists(this.zone, qname)) return this.proofs([qname]);
+    return this.proofs([qname, wildcardFor(this.zone, qname)]);
   }
 
   /** §3.1.3.3: an answer synthesized from a wildcard carries the NSEC proving qname itself is absent. */
@@ -86,16 +84,6 @@ export class NsecDenial {
     return [...indexes].flatMap((index) => this.signed[index]!);
   }
 
-  /** A name exists when it owns data or has descendants that do; the same test lookup makes. */
-  private exists(name: string): boolean {
-    return this.zone.nodes.has(name) || this.zone.emptyNonTerminals.has(name);
-  }
-
-  /** "*." under the closest existing ancestor of a name that does not exist (RFC 4592 §3.3.1). */
-  private wildcardFor(qname: string): string {
-    const encloser = nameAndAncestors(qname).find((name) => name !== qname && this.exists(name));
-    return joinName("*", encloser ?? this.zone.apex);
-  }
 
   /** The link whose owner is the name, or, when none is, the one that covers it (the last owner before it). */
   private matchOrCoverIndex(name: string): number {

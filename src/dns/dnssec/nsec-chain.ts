@@ -8,7 +8,7 @@
 // delegation point itself lists only NS, DS when present, RRSIG and NSEC (RFC 4035 §2.3).
 
 import type { RR, RRset } from "../types.ts";
-import { RRType } from "../types.ts";
+import { RRType, rrsOf } from "../types.ts";
 import { type Zone, highestCut } from "../zone/zone.ts";
 import { canonicalName } from "./canonical.ts";
 import { canonicalKey } from "./name-order.ts";
@@ -69,7 +69,7 @@ export function nsecSet(owner: string, next: string, types: Iterable<number>, tt
 
 /** The set's records followed by their RRSIGs, as they go into the authority section. */
 export function withSignatures(set: RRset, sign: SignSet): RR[] {
-  const records: RR[] = set.rdata.map((rdata) => ({ name: set.name, type: set.type, ttl: set.ttl, rdata }));
+  const records: RR[] = rrsOf(set);
   return [...records, ...sign(set)];
 }
 

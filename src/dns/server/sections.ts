@@ -1,7 +1,7 @@
 // Turns a lookup result plus the policy's choices into the sections of a response (CoreDNS style:
 // the result kind decides rcode and flags; nothing here looks at the wire).
 
-import { isServiceRRset, Rcode, type AnswerRRset, type LookupResult, type RR, type RRset, type ServiceRRset } from "../types.ts";
+import { isServiceRRset, Rcode, rrsOf, type AnswerRRset, type LookupResult, type RR, type RRset, type ServiceRRset } from "../types.ts";
 import type { Selection } from "../policy/select.ts";
 
 export interface Sections {
@@ -20,9 +20,6 @@ export function serviceSetsOf(result: LookupResult): ServiceRRset[] {
   return result.answer.filter(isServiceRRset);
 }
 
-export function rrsOf(set: RRset): RR[] {
-  return set.rdata.map((rdata) => ({ name: set.name, type: set.type, ttl: set.ttl, rdata }));
-}
 
 /**
  * `selections[i]` answers `serviceSetsOf(result)[i]`. A service set the policy left empty ends the

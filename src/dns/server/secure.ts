@@ -1,14 +1,12 @@
 // DNSSEC for a response whose query set DO: RRSIGs after every RRset in answer and authority, and
 // the proofs a validator needs for NODATA, NXDOMAIN and unsigned delegations (RFC 4035 §3.1).
 
-import { Rcode, RRType, type LookupResult, type RR, type RRset } from "../types.ts";
+import { Rcode, RRType, rrsOf, type LookupResult, type RR, type RRset } from "../types.ts";
 import { ownedTypes } from "../dnssec/nsec-chain.ts";
 import { NsecDenial } from "../dnssec/denial.ts";
 import type { ZoneSigning } from "../dnssec/zone-signing.ts";
-import { rrsOf, type Sections } from "./sections.ts";
-import type { Zone } from "../zone/zone.ts";
-import { nameAndAncestors } from "../zone/ancestors.ts";
-import { joinName } from "../../lib/dns-name.ts";
+import type { Sections } from "./sections.ts";
+import { nameExists, wildcardFor, type Zone } from "../zone/zone.ts";
 
 export function secureSections(sections: Sections, result: LookupResult, qname: string, signing: ZoneSigning): Sections {
   switch (result.kind) {
@@ -79,9 +77,7 @@ function delegationProof(cut: string, parentApex: string, signing: ZoneSigning):
 
 /** The types a name answers with: its own, or for a name made from a wildcard, the wildcard's. */
 function typesAt(zone: Zone, name: string): number[] {
-  if (zone.nodes.has(name) || zone.emptyNonTerminals.has(name)) return ownedTypes(zone, name);
-  const encloser = nameAndAncestors(name).find((n) => n !== name && (zone.nodes.has(n) || zone.emptyNonTerminals.has(n)));
-  return ownedTypes(zone, joinName("*", encloser ?? zone.apex));
+  return ownedTypes(zone, nameExists(zone, name) ? name : wildcardFor(zone, name));
 }
 
 /** Where a CNAME chain ended: the last target, or qname itself. */

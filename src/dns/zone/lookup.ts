@@ -3,11 +3,10 @@
 // file plugin does). Result `zone` is the apex of the zone holding qname; for nodata/nxdomain, `soa`
 // is that of the zone where a CNAME chain ended.
 
-import { isAtOrBelow, joinName } from "../../lib/dns-name.ts";
+import { isAtOrBelow } from "../../lib/dns-name.ts";
 import type { AnswerRRset, LookupResult, RRset } from "../types.ts";
 import { RRType, isServiceRRset } from "../types.ts";
-import { nameAndAncestors } from "./ancestors.ts";
-import { type Zone, type ZoneNode, type ZoneSet, highestCut } from "./zone.ts";
+import { type Zone, type ZoneNode, type ZoneSet, highestCut, wildcardFor } from "./zone.ts";
 
 /** CNAMEs followed before giving up and answering with the chain so far. */
 const MAX_CNAME_CHAIN = 8;
@@ -72,8 +71,7 @@ function lookupName(zone: Zone, name: string, qtype: number): Step {
 
 /** RFC 4592 §3.3.1: the source of synthesis is "*." under the closest existing ancestor. */
 function fromWildcard(zone: Zone, name: string, qtype: number): Step {
-  const encloser = nameAndAncestors(name).find((n) => n !== name && (zone.nodes.has(n) || zone.emptyNonTerminals.has(n)));
-  const source = joinName("*", encloser ?? zone.apex);
+  const source = wildcardFor(zone, name);
   const node = zone.nodes.get(source);
   if (node) return fromNode(node, name, qtype);
   return zone.emptyNonTerminals.has(source) ? NODATA : NXDOMAIN;

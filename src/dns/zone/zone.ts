@@ -3,6 +3,7 @@
 import type { RRset, ServiceRRset } from "../types.ts";
 import { RRType } from "../types.ts";
 import { nameAndAncestors } from "./ancestors.ts";
+import { joinName } from "../../lib/dns-name.ts";
 
 export interface ZoneNode {
   /** Static data by type; at the apex also SOA and NS. */
@@ -68,4 +69,15 @@ export function highestCut(cuts: ReadonlySet<string>, apex: string, name: string
     if (cuts.has(ancestor)) highest = ancestor;
   }
   return highest;
+}
+
+/** A name exists when it owns data or has descendants that do (RFC 8020): NODATA, not NXDOMAIN. */
+export function nameExists(zone: Zone, name: string): boolean {
+  return zone.nodes.has(name) || zone.emptyNonTerminals.has(name);
+}
+
+/** RFC 4592 §3.3.1: "*." under the closest existing ancestor, the source a wildcard answer comes from. */
+export function wildcardFor(zone: Zone, name: string): string {
+  const encloser = nameAndAncestors(name).find((n) => n !== name && nameExists(zone, n));
+  return joinName("*", encloser ?? zone.apex);
 }
