@@ -29,11 +29,15 @@ const statusRange = scalar("HTTP status or range", 'an HTTP status or range such
 
 const httpFields = {
   method: enumOf(["GET", "HEAD", "POST", "PUT", "OPTIONS"], { default: "GET", doc: "HTTP method of the probe request." }),
-  path: scalar("string", 'a path starting with "/"', (raw) => {
-    if (!raw.text.startsWith("/")) throw mismatch('a path starting with "/"', raw);
+  // Both go into the request line and head as written: printable ASCII only, nothing that could end a line.
+  path: scalar("string", 'a path starting with "/" (printable ASCII, no spaces)', (raw) => {
+    if (!/^\/[\x21-\x7e]*$/.test(raw.text)) throw mismatch('a path starting with "/" (printable ASCII, no spaces)', raw);
     return raw.text;
   }, { default: "/", doc: "Request path, with any query string." }),
-  host: str({ doc: "Host header to send; the backend address when unset." }),
+  host: scalar("string", "a host name, optionally with :port (printable ASCII, no spaces)", (raw) => {
+    if (!/^[\x21-\x7e]+$/.test(raw.text)) throw mismatch("a host name, optionally with :port (printable ASCII, no spaces)", raw);
+    return raw.text;
+  }, { doc: "Host header to send; the backend address when unset." }),
   expect_status: list({
     item: statusRange,
     single: true,

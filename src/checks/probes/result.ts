@@ -82,7 +82,8 @@ export function firstLine(text: string): string {
 
 /** Received bytes as text, up to a byte limit: what arrives beyond it is dropped, so memory stays bounded. */
 export class CappedText {
-  private readonly decoder = new TextDecoder();
+  // Made on first use: most probes never read a byte of body, and a decoder is not free.
+  private decoder: TextDecoder | undefined;
   private kept = 0;
   text = "";
 
@@ -93,6 +94,7 @@ export class CappedText {
     if (room <= 0) return;
     const part = chunk.subarray(0, room);
     this.kept += part.length;
+    this.decoder ??= new TextDecoder();
     this.text += this.decoder.decode(part, { stream: true });
   }
 

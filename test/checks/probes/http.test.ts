@@ -127,11 +127,42 @@ describe("http probe: failures", () => {
   test("a reply that is not HTTP is down", async () => {
     const liar = countingTcpServer({ reply: () => "SSH-2.0-OpenSSH\r\n\r\n" });
     try {
-      expect(await probe({}, { port: liar.port })).toMatchObject({ status: "down", detail: "malformed HTTP response" });
+      expect(await probe({}, { port: liar.port })).toMatchObject({ status: "down", detail: "malformed HTTP response: no HTTP status line" });
     } finally {
       liar.stop();
     }
   });
+});
+
+test("a server that closes before answering is down, and a body cut short of its length too", async () => {
+  const hangUp = countingTcpServer({ reply: () => "" , closeAfterReply: true });
+  const short = countingTcpServer({ reply: () => "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", closeAfterReply: true });
+  try {
+    expect(await probe({}, { port: hangUp.port })).toMatchObject({ status: "down", detail: "closed before the response" });
+    expect(await probe({}, { port: short.port })).toMatchObject({ status: "up" }); // the status alone decides
+    expect(await probe({ expect_body: "xyz" }, { port: short.port })).toMatchObject({
+      status: "down",
+      detail: 'HTTP 200 from /health, body cut short',
+    });
+  } finally {
+    hangUp.stop();
+    short.stop();
+  }
+});
+
+test("POST and PUT say their empty body's length; path and Host go out as configured", async () => {
+  const seen: string[] = [];
+  const recorder = countingTcpServer({
+    reply: (received) => (received.includes("\r\n\r\n") ? (seen.push(received), "HTTP/1.1 204 No Content\r\n\r\n") : undefined),
+  });
+  try {
+    expect(await probe({ method: "POST", path: "/ping?x=1", host: "app.example:8080" }, { port: recorder.port })).toMatchObject({ status: "up" });
+    expect(seen[0]).toStartWith("POST /ping?x=1 HTTP/1.1\r\nHost: app.example:8080\r\n");
+    expect(seen[0]).toContain("\r\nContent-Length: 0\r\n");
+    expect(seen[0]).toContain("\r\nConnection: close\r\n");
+  } finally {
+    recorder.stop();
+  }
 });
 
 test("each probe closes its connection, so thousands of probes leave no idle sockets", async () => {

@@ -42,11 +42,13 @@ export interface CountingServerOptions {
   greeting?: string;
   /** The answer to each chunk received; nothing is written when it returns undefined. */
   reply?: (received: string) => string | undefined;
+  /** Close the connection after writing a reply. */
+  closeAfterReply?: boolean;
   tls?: { cert: string; key: string };
 }
 
 /** A TCP listener on loopback that counts its connections and answers as told. */
-export function countingTcpServer({ greeting, reply, tls }: CountingServerOptions = {}): CountingServer {
+export function countingTcpServer({ greeting, reply, closeAfterReply, tls }: CountingServerOptions = {}): CountingServer {
   const counts = { accepted: 0, open: 0 };
   const listener = Bun.listen({
     hostname: "127.0.0.1",
@@ -60,7 +62,9 @@ export function countingTcpServer({ greeting, reply, tls }: CountingServerOption
       },
       data(socket, chunk) {
         const answer = reply?.(chunk.toString());
-        if (answer !== undefined) socket.write(answer);
+        if (answer === undefined) return;
+        socket.write(answer);
+        if (closeAfterReply) socket.end();
       },
       close() {
         counts.open--;

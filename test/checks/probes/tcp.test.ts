@@ -92,3 +92,14 @@ describe("tcp probe: send and expect", () => {
     });
   });
 });
+
+test("probes close with a reset, so no connection lingers in TIME_WAIT on either side", async () => {
+  await withServer(() => undefined, async (server) => {
+    const results = await Promise.all(Array.from({ length: 50 }, () => probe({}, server.port)));
+    expect(results.every((r) => r.status === "up")).toBe(true);
+    await waitFor("the server to see every close", () => server.open === 0, 2000);
+    const lingering = Bun.spawnSync(["ss", "-Htan", "state", "time-wait", `( sport = :${server.port} or dport = :${server.port} )`]);
+    expect(lingering.exitCode).toBe(0);
+    expect(lingering.stdout.toString().trim()).toBe("");
+  });
+});
