@@ -6,11 +6,11 @@
 //   GET /api/v1/dnssec/sync/keyset   every zone's key set, sealed under api.token, for peers; needs
 //                                    "Authorization: Bearer <api.token>"; 404 when no token is configured.
 // Nothing here returns a private key in clear.
-import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type Context } from "hono";
 import type { KeySet, Keyring } from "../dns/dnssec/keyring.ts";
 import { sealKeySets, type KeySync, type PeerStatus } from "../dns/dnssec/key-sync.ts";
 import type { ApiEnv } from "./app.ts";
+import { bearerMatches } from "./access.ts";
 
 export interface DnssecRouteDeps {
   /** Undefined while DNSSEC is off. */
@@ -87,11 +87,4 @@ function presentPeer(p: PeerStatus) {
     last_sync: iso(p.lastSuccess),
     zones: p.zones.map((z) => ({ zone: z.zone, outcome: z.outcome, key_tags: z.keyTags })),
   };
-}
-
-/** Compares digests, so neither the token's content nor its length shows in the timing. */
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const presented = /^Bearer\s+(.+)$/i.exec(header ?? "")?.[1]?.trim() ?? "";
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(presented), digest(token));
 }

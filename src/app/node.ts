@@ -21,6 +21,7 @@ import { describeBuildError } from "./build-errors.ts";
 import { HealthChecks } from "./health-checks.ts";
 import { DnssecKeys } from "./dnssec-keys.ts";
 import { dnssecRoutes } from "../api/dnssec-routes.ts";
+import { explain, isKnownType } from "../dns/server/explain.ts";
 
 /** Where a (re)load reads its config from: a file path, or the embedded demo. */
 export type ConfigSource = () => Config;
@@ -158,11 +159,9 @@ export class VigilNode {
     checks.configure(next.services);
     pipeline.setEngine(engine);
     Object.assign(logSettings, next.logging);
-    if (JSON.stringify(next.api) !== JSON.stringify(this.config.api)) {
-      this.api?.stop();
-      this.api = this.startApi(next);
-    }
+    const previousApi = this.config.api;
     this.config = { ...next, mode: this.config.mode, data_dir: this.config.data_dir };
+    this.reconcileApi(previousApi);
     this.reloads.succeeded++;
     log.info("config reloaded", { zones: next.dns.zones, services: next.services.length });
     return { ok: true };
@@ -191,19 +190,46 @@ export class VigilNode {
     log.info("vigil stopped");
   }
 
+  /**
+   * After a reload: the same address keeps its socket and swaps in an app built from the new config
+   * (a reload asked for through the API itself must not cut its own connection); otherwise the
+   * listener moves.
+   */
+  private reconcileApi(previous: Config["api"]): void {
+    const next = this.config.api;
+    if (JSON.stringify(next) === JSON.stringify(previous)) return;
+    const sameSocket = this.api && next.enabled && JSON.stringify(next.address) === JSON.stringify(previous.address);
+    if (sameSocket) {
+      this.api!.swap(this.buildApiApp(this.config));
+      return;
+    }
+    this.api?.stop();
+    this.api = this.startApi(this.config);
+  }
+
   private startApi(config: Config): ApiServer | undefined {
-    if (!config.api.enabled) return undefined;
-    const { health, keys, clock } = this.parts;
-    const app = buildApi({
+    return config.api.enabled ? serveApi(this.buildApiApp(config), config.api.address) : undefined;
+  }
+
+  private buildApiApp(config: Config) {
+    const { health, keys, clock, store, pipeline, log } = this.parts;
+    return buildApi({
       mount: keys ? [dnssecRoutes({ keyring: keys.keyring, sync: keys.sync, token: config.api.token, now: () => clock.now() })] : [],
       allowedNetworks: config.api.allowed_networks,
-      ready: () => health.isReady(),
-      probeStats: () => this.parts.checks.stats(),
-      backends: () => health.view(),
-      services: () => this.config.services.map((s) => ({ fqdn: s.fqdn, policy: s.policy, ttl: s.ttl })),
+      access: { token: config.api.token, readOnly: config.api.read_only },
       version: `${versionInfo.version} (${versionInfo.commit})`,
+      now: () => clock.now(),
+      log,
+      health,
+      history: store.history,
+      audit: store.audit,
+      services: () => this.config.services,
+      probeStats: () => this.parts.checks.stats(),
+      config: () => this.config,
+      reload: () => this.reload(),
+      resolve: (question) => explain(pipeline, question),
+      isKnownType,
     });
-    return serveApi(app, config.api.address);
   }
 
   private reloadFailed(error: string): ReloadOutcome {

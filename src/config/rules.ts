@@ -10,7 +10,23 @@ const GOSSIP_PORT = 7946;
 
 export function applyRules(config: Config, issues: Issues): void {
   applyModeRules(config, issues);
+  checkApiWrites(config, issues);
   completeServices(config, issues);
+}
+
+/** Writes without a token are for a listener only this machine can reach. */
+function checkApiWrites(config: Config, issues: Issues): void {
+  const api = config.api;
+  if (!api.enabled || api.read_only || api.token !== undefined || isLoopback(api.address.host)) return;
+  issues.add(
+    "api.token",
+    `required when the API listens on ${api.address.host} (not loopback) and accepts writes: set api.token (e.g. "\${VIGIL_API_TOKEN}") or api.read_only: true`,
+    issues.lineOf("api.address") ?? issues.lineOf("api"),
+  );
+}
+
+function isLoopback(host: string): boolean {
+  return host === "::1" || host === "localhost" || /^127\./.test(host);
 }
 
 function applyModeRules(config: Config, issues: Issues): void {

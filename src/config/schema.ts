@@ -77,7 +77,10 @@ export const configSchema = obj({
         enabled: bool({ default: true, doc: "Serve the API." }),
         address: hostPort({ default: "127.0.0.1:8080", doc: "Where to listen." }),
         allowed_networks: list({ item: cidr({}), default: ["127.0.0.0/8", "::1/128"], doc: "Client networks allowed to call the API." }),
-        token: str({ doc: "Bearer token required on every request, when set." }),
+        token: str({
+          doc: "Bearer token every write (and peer key sync) must carry. Required when the API accepts writes on a non-loopback address.",
+        }),
+        read_only: bool({ default: false, doc: "Refuse every write (overrides, reload) with 403." }),
       },
     }),
     metrics: obj({

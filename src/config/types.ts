@@ -114,6 +114,7 @@ export interface ApiConfig {
   address: HostPort;
   allowed_networks: string[];
   token?: string;
+  read_only: boolean;
 }
 
 export interface MetricsConfig {

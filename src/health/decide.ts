@@ -39,6 +39,8 @@ export function decide(i: DecisionInputs): Decision {
   }
   if (i.verdict === "up") return { state: "up", reason: `probe: ${i.verdictDetail}`, outByProbe: false };
   if (i.verdict === "down") return { state: "down", reason: `probe: ${i.verdictDetail}`, outByProbe: true };
-  if (i.saved) return { state: i.saved.state, reason: `saved before restart: ${i.saved.reason}`, outByProbe: false };
+  // A saved state stands in for a verdict still to come; a backend without a check gets none, so for it
+  // the saved state (an override's, say) would never end.
+  if (i.saved && i.watched) return { state: i.saved.state, reason: `saved before restart: ${i.saved.reason}`, outByProbe: false };
   return { state: "up", reason: i.watched ? "not checked yet" : "no health check configured", outByProbe: false };
 }

@@ -153,8 +153,10 @@ export class HealthEngine {
     return existed;
   }
 
+  /** Those in force now (an expired one stays stored, but is not in force). */
   overrides(): Override[] {
-    return [...this.overrideMap.values()];
+    const now = this.deps.clock.now();
+    return [...this.overrideMap.values()].filter((o) => o.expiresAt === undefined || o.expiresAt > now);
   }
 
   view(): BackendView[] {

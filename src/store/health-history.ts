@@ -24,10 +24,13 @@ export interface SavedState {
 }
 
 export interface EventQuery {
-  /** Only events with id greater than this (paging forward). */
+  /** Only events with id greater than this (paging forward, oldest first). */
   afterId?: number;
+  /** Newest first, only events with id below this (paging back); afterId is then ignored. */
+  newestFirst?: { beforeId?: number };
   sinceMs?: number;
   service?: string;
+  address?: string;
   limit: number;
 }
 
@@ -58,9 +61,9 @@ export function createHealthHistory(db: SqlDatabase): HealthHistory {
     `INSERT INTO backend_states (service, address, port, state, reason, since) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (service, address, port) DO UPDATE SET state = excluded.state, reason = excluded.reason, since = excluded.since`,
   );
-  const selectEvents = db.prepare<EventRow>(
-    `SELECT * FROM health_events WHERE id > ? AND at >= ? AND (? IS NULL OR service = ?) ORDER BY id LIMIT ?`,
-  );
+  const filter = "at >= ? AND (? IS NULL OR service = ?) AND (? IS NULL OR address = ?)";
+  const selectOldestFirst = db.prepare<EventRow>(`SELECT * FROM health_events WHERE id > ? AND ${filter} ORDER BY id LIMIT ?`);
+  const selectNewestFirst = db.prepare<EventRow>(`SELECT * FROM health_events WHERE id < ? AND ${filter} ORDER BY id DESC LIMIT ?`);
   const selectStates = db.prepare<SavedState>("SELECT service, address, port, state, reason, since FROM backend_states");
   return {
     record(events, states) {
@@ -72,7 +75,11 @@ export function createHealthHistory(db: SqlDatabase): HealthHistory {
     },
     events(q) {
       const service = q.service ?? null;
-      return selectEvents.all(q.afterId ?? 0, q.sinceMs ?? 0, service, service, q.limit).map((r) => ({
+      const address = q.address ?? null;
+      const rows = q.newestFirst
+        ? selectNewestFirst.all(q.newestFirst.beforeId ?? Number.MAX_SAFE_INTEGER, q.sinceMs ?? 0, service, service, address, address, q.limit)
+        : selectOldestFirst.all(q.afterId ?? 0, q.sinceMs ?? 0, service, service, address, address, q.limit);
+      return rows.map((r) => ({
         id: r.id,
         at: r.at,
         service: r.service,

@@ -77,6 +77,19 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (zone, tag)
       ) STRICT;`,
   },
+  {
+    name: "api: audit trail of writes",
+    sql: `
+      CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      INTEGER NOT NULL,
+        client  TEXT NOT NULL,
+        method  TEXT NOT NULL,
+        route   TEXT NOT NULL,
+        status  INTEGER NOT NULL,
+        summary TEXT NOT NULL
+      ) STRICT;`,
+  },
 ];
 
 export function schemaVersion(db: SqlDatabase): number {

@@ -5,6 +5,7 @@ import { createZoneSerials, type ZoneSerials } from "./zone-serials.ts";
 import { createOverrides, type Overrides } from "./overrides.ts";
 import { createHealthHistory, type HealthHistory } from "./health-history.ts";
 import { createDnssecKeys, type DnssecKeys } from "./dnssec-keys.ts";
+import { createAudit, type Audit } from "./audit.ts";
 
 export interface Store {
   /** Path of the database file. */
@@ -16,6 +17,7 @@ export interface Store {
   readonly overrides: Overrides;
   readonly history: HealthHistory;
   readonly dnssecKeys: DnssecKeys;
+  readonly audit: Audit;
   /** Closes the database; calling it again does nothing. */
   close(): void;
 }
@@ -31,6 +33,7 @@ export function createStore(db: SqlDatabase, file: string): Store {
     overrides: createOverrides(db),
     history: createHealthHistory(db),
     dnssecKeys: createDnssecKeys(db),
+    audit: createAudit(db),
     close() {
       if (open) db.close();
       open = false;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { buildApi } from "../../src/api/app.ts";
+import { apiHarness } from "./harness.ts";
 import { dnssecRoutes, type DnssecRouteDeps } from "../../src/api/dnssec-routes.ts";
 import { openKeySets } from "../../src/dns/dnssec/key-sync.ts";
 import { dnssecConfig, secretForms, TempDirs, testKeyring } from "../dns/dnssec/keys/helpers.ts";
@@ -62,10 +62,11 @@ describe("GET /api/v1/dnssec/ds", () => {
 
   test("mounted on the API app, the allowed_networks check applies", async () => {
     const { keyring } = routes(["a.test"]);
-    const app = buildApi({ allowedNetworks: ["127.0.0.0/8"], ready: () => true, probeStats: () => ({}), backends: () => [], services: () => [], version: "t" });
-    app.route("/", dnssecRoutes({ keyring, sync: undefined, token: TOKEN, now: () => 0 }));
+    const h = apiHarness(undefined, { mount: [dnssecRoutes({ keyring, sync: undefined, token: TOKEN, now: () => 0 })] });
+    const app = h.app;
     expect((await app.request("/api/v1/dnssec/ds", {}, { clientAddress: "127.0.0.1" })).status).toBe(200);
     expect((await app.request("/api/v1/dnssec/ds", {}, { clientAddress: "192.0.2.7" })).status).toBe(403);
+    h.close();
   });
 });
 

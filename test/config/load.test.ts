@@ -36,7 +36,7 @@ const DEFAULTS: Config = {
   gossip: { keyring: [], peers: [], overwatch_nodes: [], min_peers_agree: 0 },
   validation: { enabled: true, check_interval: 30_000, check_timeout: 5_000 },
   stale: { threshold: 30_000, remove_after: 300_000 },
-  api: { enabled: true, address: { host: "127.0.0.1", port: 8080 }, allowed_networks: ["127.0.0.0/8", "::1/128"] },
+  api: { enabled: true, address: { host: "127.0.0.1", port: 8080 }, allowed_networks: ["127.0.0.0/8", "::1/128"], read_only: false },
   metrics: { enabled: true, address: { host: "127.0.0.1", port: 9090 } },
   data_dir: "/var/lib/vigil",
   logging: { level: "info", format: "text" },

@@ -177,3 +177,22 @@ describe("timing", () => {
     ]);
   });
 });
+
+describe("API writes", () => {
+  test("a non-loopback API that accepts writes needs a token", () => {
+    expect(problemsOf(yaml("api:", '  address: "0.0.0.0:8080"'))).toEqual([
+      'api.token (line 2): required when the API listens on 0.0.0.0 (not loopback) and accepts writes: set api.token (e.g. "${VIGIL_API_TOKEN}") or api.read_only: true',
+    ]);
+  });
+
+  test("a token, read_only, or a loopback address each make it fine", () => {
+    for (const lines of [
+      ["api:", '  address: "0.0.0.0:8080"', "  token: t0ken"],
+      ["api:", '  address: "0.0.0.0:8080"', "  read_only: true"],
+      ["api:", '  address: "127.0.0.2:8080"'],
+      ["api:", '  address: "[::1]:8080"'],
+    ]) {
+      expect(parseConfig(yaml(...lines), { env: {} }).api.address.port).toBe(8080);
+    }
+  });
+});

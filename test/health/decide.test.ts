@@ -16,6 +16,7 @@ describe("decide", () => {
     ["no verdict yet: the saved state", { saved: { state: "down", reason: "probe: timeout" } }, "down", /^saved before restart: probe: timeout$/],
     ["no verdict and nothing saved: up until checked", {}, "up", /^not checked yet$/],
     ["no health check at all: up", { watched: false }, "up", /^no health check configured$/],
+    ["no health check: a saved state (an old override's) does not stick", { watched: false, saved: { state: "down", reason: "override: drain" } }, "up", /^no health check configured$/],
   ];
   for (const [name, inputs, state, reason] of rows) {
     test(name, () => {

@@ -21,6 +21,7 @@ export class VigilProcess {
     readonly proc: Subprocess<"ignore", "pipe", "pipe">,
     readonly dir: string,
     readonly configPath: string,
+    private readonly extraEnv: Record<string, string>,
   ) {}
 
   /** Starts `vigil --config <file>` with the given YAML; the temp dir holds config and data. */
@@ -34,7 +35,7 @@ export class VigilProcess {
 
   static spawn(cmd: string[], dir: string, configPath: string, extraEnv: Record<string, string> = {}): VigilProcess {
     const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...extraEnv } });
-    const vp = new VigilProcess(proc, dir, configPath);
+    const vp = new VigilProcess(proc, dir, configPath, extraEnv);
     void vp.pump(proc.stderr, (line) => {
       try {
         vp.logs.push(JSON.parse(line));
@@ -51,6 +52,23 @@ export class VigilProcess {
     const started = await this.waitForLog((l) => l.msg === "vigil started", timeoutMs);
     const dns = started.dns as { udpPort: number }[];
     return dns[0]!.udpPort;
+  }
+
+  /** The API's base URL from the "vigil started" line. */
+  async apiUrl(timeoutMs = 10_000): Promise<string> {
+    const started = await this.waitForLog((l) => l.msg === "vigil started", timeoutMs);
+    return `http://${started.api as string}`;
+  }
+
+  /** Stops the process but keeps its directory (config and data), for a restart with spawnAgain. */
+  async halt(): Promise<number> {
+    if (this.proc.exitCode === null) this.proc.kill("SIGTERM");
+    return this.proc.exited;
+  }
+
+  /** The same binary on the same config and data, after halt(). */
+  spawnAgain(): VigilProcess {
+    return VigilProcess.spawn([BINARY, "--config", this.configPath], this.dir, this.configPath, this.extraEnv);
   }
 
   waitForLog(match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {

@@ -246,6 +246,25 @@ export function storeSpec({ describe, test }: TestRunner): void {
     });
   });
 
+  describe("audit trail", () => {
+    test("entries come back newest first, page back by id, and survive a reopen", () => {
+      withTempDir((tmp, open) => {
+        const store = open(tmp);
+        for (let i = 1; i <= 5; i++) {
+          store.audit.record({ at: 1000 + i, client: "127.0.0.1", method: "PUT", route: `/api/v1/overrides/app/10.0.0.${i}`, status: 200, summary: `healthy=false #${i}` });
+        }
+        const newest = store.audit.entries({ limit: 2 });
+        assert.deepEqual(newest.map((e) => e.summary), ["healthy=false #5", "healthy=false #4"]);
+        const older = store.audit.entries({ beforeId: newest[1]!.id, limit: 10 });
+        assert.deepEqual(older.map((e) => e.at), [1003, 1002, 1001]);
+        store.close();
+        const reopened = open(tmp);
+        assert.equal(reopened.audit.entries({ limit: 10 }).length, 5);
+        assert.deepEqual(reopened.audit.entries({ limit: 1 })[0], { id: 5, at: 1005, client: "127.0.0.1", method: "PUT", route: "/api/v1/overrides/app/10.0.0.5", status: 200, summary: "healthy=false #5" });
+      });
+    });
+  });
+
   describe("a full disk", () => {
     /** Lets the database grow no further than it is now. */
     const fillDisk = (store: Store) => {

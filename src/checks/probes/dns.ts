@@ -4,6 +4,7 @@
 // differ, are ignored.
 
 import * as dnsPacket from "dns-packet";
+import { recordDataText } from "../../lib/record-text.ts";
 import { formatIp, ipFamily, parseIp } from "../../lib/cidr.ts";
 import { defineProbe, describeError, down, untilAborted, up, type SettingsOf, type Verdict } from "./result.ts";
 
@@ -70,7 +71,7 @@ function judge(settings: DnsSettings, reply: dnsPacket.DecodedPacket): Verdict {
   const rcode = (reply.flags ?? 0) & 0x0f;
   const rcodeName = RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
   if (rcodeName !== settings.expect_rcode) return down(`${rcodeName}, expected ${settings.expect_rcode}`);
-  const data = (reply.answers ?? []).map(presentData);
+  const data = (reply.answers ?? []).map(recordDataText);
   if (settings.expect_answer === undefined) return up(`${rcodeName}, ${data.length} answer${data.length === 1 ? "" : "s"}`);
   const wanted = canonical(settings.expect_answer);
   if (data.some((d) => canonical(d) === wanted)) return up(`${rcodeName}, answer ${settings.expect_answer}`);
@@ -83,22 +84,4 @@ function judge(settings: DnsSettings, reply: dnsPacket.DecodedPacket): Verdict {
 function canonical(text: string): string {
   const ip = parseIp(text);
   return ip ? formatIp(ip) : text.toLowerCase().replace(/\.$/, "");
-}
-
-/** An answer's data as a zone file writes it (TXT strings joined, without quotes). */
-function presentData(answer: dnsPacket.Answer): string {
-  switch (answer.type) {
-    case "MX":
-      return `${answer.data.preference} ${answer.data.exchange}`;
-    case "SRV":
-      return `${answer.data.priority ?? 0} ${answer.data.weight ?? 0} ${answer.data.port} ${answer.data.target}`;
-    case "SOA": {
-      const soa = answer.data;
-      return `${soa.mname} ${soa.rname} ${soa.serial} ${soa.refresh} ${soa.retry} ${soa.expire} ${soa.minimum}`;
-    }
-    case "TXT":
-      return [answer.data].flat().map(String).join("");
-    default:
-      return "data" in answer && typeof answer.data === "string" ? answer.data : "";
-  }
 }
