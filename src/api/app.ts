@@ -19,6 +19,7 @@ import { overrideRoutes } from "./override-routes.ts";
 import { historyRoutes } from "./history-routes.ts";
 import { adminRoutes } from "./admin-routes.ts";
 import { openApiDocument } from "./openapi.ts";
+import { dashboardRoutes } from "./dashboard/routes.ts";
 
 export interface ApiEnv {
   Bindings: { clientAddress?: string };
@@ -44,7 +45,7 @@ export interface ApiDeps {
   reload(): Promise<{ ok: boolean; error?: string }>;
   resolve(question: Question): Explained;
   isKnownType(type: string): boolean;
-  /** More routes (DNSSEC, the status page), behind the same access checks. */
+  /** More routes (DNSSEC), behind the same access checks. */
   mount?: Hono<ApiEnv>[];
 }
 
@@ -70,6 +71,7 @@ export function buildApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route("/", overrideRoutes(deps));
   app.route("/", historyRoutes(deps));
   app.route("/", adminRoutes(deps));
+  app.route("/", dashboardRoutes());
   for (const routes of deps.mount ?? []) app.route("/", routes);
   app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument(deps.version)));
 
