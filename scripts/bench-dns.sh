@@ -298,6 +298,7 @@ EOF
     cat <<EOF
 data_dir: "$dir/data"
 logging: { level: warn, format: json }
+metrics: { address: "127.0.0.1:0" }
 services:
 EOF
     while read -r name ttl addrs; do

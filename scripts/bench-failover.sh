@@ -166,6 +166,7 @@ dns:
   nameservers: [{ name: ns1.$ZONE, addresses: [127.0.0.1] }]
 data_dir: "$dir/data"
 api: { address: "127.0.0.1:0" }
+metrics: { address: "127.0.0.1:0" }
 logging: { level: info, format: json }
 services:
   - name: $SERVICE

@@ -192,6 +192,7 @@ EOF
   cat <<EOF
 data_dir: "$dir/data"
 api: { address: "127.0.0.1:0" }
+metrics: { address: "127.0.0.1:0" }
 logging: { level: info, format: json }
 services:
 EOF

@@ -6,7 +6,7 @@ import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import type { HealthEngine } from "../health/engine.ts";
 import { backendKey } from "../health/snapshot.ts";
-import { ProbeScheduler, type SchedulerStats } from "../checks/scheduler.ts";
+import { ProbeScheduler, type RunObserver, type SchedulerStats } from "../checks/scheduler.ts";
 import { ThresholdTracker } from "../checks/thresholds.ts";
 import { targetsOf, watchesByTarget, watchesOf, type Watch } from "../checks/plan.ts";
 import type { ProbeResult } from "../checks/types.ts";
@@ -65,6 +65,11 @@ export class HealthChecks {
 
   stats(): SchedulerStats {
     return this.scheduler.stats();
+  }
+
+  /** Every probe run's start and outcome (metrics); returns a function that unsubscribes. */
+  observeRuns(observer: RunObserver): () => void {
+    return this.scheduler.observe(observer);
   }
 
   stop(): void {

@@ -1,5 +1,5 @@
 // Builds a running node from a config and keeps it in step with reloads. The only place that knows
-// every part: start order is store → health → checks → answer engine → listeners → API; stop is
+// every part: start order is store → health → checks → answer engine → listeners → API → metrics; stop is
 // the reverse.
 
 import type { Config } from "../config/types.ts";
@@ -19,6 +19,7 @@ import { buildApi } from "../api/app.ts";
 import { serveApi, type ApiServer } from "../api/serve.ts";
 import { describeBuildError } from "./build-errors.ts";
 import { HealthChecks } from "./health-checks.ts";
+import { MetricsEndpoint } from "./metrics.ts";
 import { DnssecKeys } from "./dnssec-keys.ts";
 import { dnssecRoutes } from "../api/dnssec-routes.ts";
 import { explain, isKnownType } from "../dns/server/explain.ts";
@@ -52,6 +53,7 @@ interface Parts {
 export class VigilNode {
   readonly reloads = { succeeded: 0, failed: 0 };
   private api: ApiServer | undefined;
+  private metrics: MetricsEndpoint | undefined;
 
   private constructor(
     private config: Config,
@@ -89,11 +91,15 @@ export class VigilNode {
       // New keys (a rollover step, or keys from a peer) change the zones' DNSKEY sets: rebuild.
       keys?.keyring.onChange(() => node.rebuildAnswers("dnssec keys changed"));
       node.api = node.startApi(config);
+      undo.unshift(() => node.api?.stop());
+      const metricsSources = { dns: pipeline, health, probes: checks, node: { ...versionInfo, reloads: node.reloads } };
+      node.metrics = new MetricsEndpoint(metricsSources, config.metrics, log);
       log.info("vigil started", {
         mode: config.mode,
         zones: config.dns.zones,
         dns: node.dnsAddresses(),
         api: node.api ? formatHostPort({ host: config.api.address.host, port: node.api.port }) : null,
+        metrics: node.metrics.address(),
         icmp: checks.icmpMode(),
       });
       void health.whenReady().then(() => log.info("ready: first probe round done", { backends: health.view().length }));
@@ -122,6 +128,11 @@ export class VigilNode {
 
   apiPort(): number | undefined {
     return this.api?.port;
+  }
+
+  /** "host:port" of /metrics, or null when metrics are off. */
+  metricsAddress(): string | null {
+    return this.metrics?.address() ?? null;
   }
 
   /** Resolves once every checked backend has a verdict (or a state saved before a restart). */
@@ -162,6 +173,7 @@ export class VigilNode {
     const previousApi = this.config.api;
     this.config = { ...next, mode: this.config.mode, data_dir: this.config.data_dir };
     this.reconcileApi(previousApi);
+    this.metrics?.reconfigure(next.metrics);
     this.reloads.succeeded++;
     log.info("config reloaded", { zones: next.dns.zones, services: next.services.length });
     return { ok: true };
@@ -181,6 +193,7 @@ export class VigilNode {
   async stop(): Promise<void> {
     const { dns, checks, health, pipeline, store, log, keys } = this.parts;
     this.api?.stop();
+    this.metrics?.stop();
     keys?.stop();
     dns.close();
     checks.stop();

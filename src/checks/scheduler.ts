@@ -11,6 +11,12 @@ import type { Probe, ProbeKind, ProbeResult, ProbeTarget } from "./types.ts";
 
 export type ResultListener = (key: string, result: ProbeResult, at: number) => void;
 
+/** Sees every run as it starts and ends, with its target (metrics count them by probe kind). */
+export interface RunObserver {
+  started(target: ProbeTarget, lateMs: number): void;
+  finished(target: ProbeTarget, result: ProbeResult): void;
+}
+
 export interface ProbeSchedulerOptions {
   clock: Clock;
   /** The probe for each kind; a target whose kind has none is reported down. */
@@ -79,6 +85,7 @@ export class ProbeScheduler {
   private running = 0;
   private skippedOverlaps = 0;
   private readonly listeners = new Set<ResultListener>();
+  private readonly observers = new Set<RunObserver>();
   private stopped = false;
 
   constructor(options: ProbeSchedulerOptions) {
@@ -122,6 +129,12 @@ export class ProbeScheduler {
     this.firstRoundPending ??= new Set(wanted.keys());
     this.checkFirstRound();
     this.arm();
+  }
+
+  /** Returns a function that unsubscribes. */
+  observe(observer: RunObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   firstRoundDone(): boolean {
@@ -240,7 +253,9 @@ export class ProbeScheduler {
   }
 
   private start(scheduled: Scheduled, due: number): void {
-    this.lateness.record(this.clock.now() - due);
+    const late = this.clock.now() - due;
+    this.lateness.record(late);
+    for (const observer of this.observers) observer.started(scheduled.target, late);
     this.running++;
     const probe = this.probes[scheduled.target.check.type] ?? missingProbe;
     scheduled.cancelRun = startTimedRun(probe, scheduled.target, this.clock, (result, at) => this.finish(scheduled, result, at));
@@ -257,6 +272,7 @@ export class ProbeScheduler {
 
   /** Only runs of live targets get here: removing a target cancels its run. */
   private finish(scheduled: Scheduled, result: ProbeResult, at: number): void {
+    for (const observer of this.observers) observer.finished(scheduled.target, result);
     scheduled.cancelRun = undefined;
     this.running--;
     this.startWaiting();

@@ -15,10 +15,11 @@ export const demoCommand: Command = {
   name: "demo",
   summary: "run a standalone node on the embedded demo config, with two demo backends",
   usage:
-    "vigil demo [--listen HOST:PORT] [--api HOST:PORT] [--data-dir DIR]\n\n  --listen    DNS address (default 127.0.0.1:5353)\n  --api       API address (default 127.0.0.1:8080)\n  --data-dir  state directory (default: a vigil-demo folder in the temp dir)",
+    "vigil demo [--listen HOST:PORT] [--api HOST:PORT] [--metrics HOST:PORT] [--data-dir DIR]\n\n  --listen    DNS address (default 127.0.0.1:5353)\n  --api       API address (default 127.0.0.1:8080)\n  --metrics   Prometheus /metrics address (default 127.0.0.1:9090)\n  --data-dir  state directory (default: a vigil-demo folder in the temp dir)",
   async run(args) {
     const listen = option(args, "--listen") ?? "127.0.0.1:5353";
     const api = option(args, "--api") ?? "127.0.0.1:8080";
+    const metrics = option(args, "--metrics") ?? "127.0.0.1:9090";
     const dataDir = option(args, "--data-dir") ?? join(tmpdir(), `vigil-demo-${userInfo().uid}`);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const backends = startDemoBackends(BACKEND_ADDRESSES);
@@ -26,6 +27,7 @@ export const demoCommand: Command = {
       ...process.env,
       VIGIL_DEMO_LISTEN: listen,
       VIGIL_DEMO_API: api,
+      VIGIL_DEMO_METRICS: metrics,
       VIGIL_DEMO_DATA: dataDir,
       VIGIL_DEMO_PORT_1: String(backends[0]!.port),
       VIGIL_DEMO_PORT_2: String(backends[1]!.port),
@@ -53,6 +55,7 @@ export const demoCommand: Command = {
         `  dig @${dns.host} -p ${dns.udpPort} +tcp demo.vigil.test SOA`,
         `  dig @${dns.host} -p ${dns.udpPort} nope.demo.vigil.test`,
         `  vigil status --api ${apiUrl}        (or: curl ${apiUrl}/api/v1/services)`,
+        `  curl http://${node.metricsAddress()}/metrics`,
         "",
         `The backends are probed every second. Make one fail, and it leaves the answer within 2 s:`,
         `  curl -X POST http://${backends[0]!.address}:${backends[0]!.port}/fail     (and /recover to bring it back)`,

@@ -57,6 +57,15 @@ interface Backend {
   stored: boolean;
 }
 
+/** One backend's effective state changed (metrics count these). */
+export interface StateChange {
+  service: string;
+  address: string;
+  port: number;
+  from: HealthState;
+  to: HealthState;
+}
+
 export interface HealthEngineDeps {
   clock: Clock;
   board: HealthBoard;
@@ -71,6 +80,7 @@ export class HealthEngine {
   private overrideMap = new Map<string, Override>();
   private wakeTimer: TimerHandle | undefined;
   private readyWaiters: (() => void)[] = [];
+  private readonly changeListeners = new Set<(change: StateChange) => void>();
 
   /** States saved before the last restart, by backend key: answers start from them. */
   private readonly savedStates: Map<string, { state: string; reason: string; since: number }>;
@@ -154,6 +164,12 @@ export class HealthEngine {
   }
 
   /** Those in force now (an expired one stays stored, but is not in force). */
+  /** Called for every change of a backend's effective state; returns a function that unsubscribes. */
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
   overrides(): Override[] {
     const now = this.deps.clock.now();
     return [...this.overrideMap.values()].filter((o) => o.expiresAt === undefined || o.expiresAt > now);
@@ -248,6 +264,7 @@ export class HealthEngine {
       if (changed) {
         b.since = now;
         b.stored = false;
+        for (const listener of this.changeListeners) listener({ service: fqdn, address: b.address, port: b.port, from: b.state, to: d.state });
       }
       if (b.verdict !== "unknown") b.saved = undefined;
       b.state = d.state;

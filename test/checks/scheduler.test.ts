@@ -354,3 +354,28 @@ describe("lifecycle", () => {
     expect(() => new ProbeScheduler({ clock, probes: {}, jitter: 0.5 })).toThrow("jitter: expected a fraction");
   });
 });
+
+describe("run observers", () => {
+  test("see each run start (with its lateness) and finish (with its target and result); unsubscribing stops them", async () => {
+    const clock = new ManualClock();
+    const held = heldProbe(clock);
+    const { scheduler } = schedulerWith(clock, { probes: { tcp: held.probe }, random: () => 0, maxConcurrent: 1 });
+    const seen: string[] = [];
+    const unsubscribe = scheduler.observe({
+      started: (target, lateMs) => seen.push(`start ${target.address} late ${lateMs}`),
+      finished: (target, result) => seen.push(`end ${target.address} ${result.status}`),
+    });
+    scheduler.reconcile(targetsNamed(2, tcpCheck({ interval: 60_000 })));
+    await runFor(clock, 0);
+    await runFor(clock, 30);
+    held.calls[0]!.settle(resultOf("down"));
+    await runFor(clock, 0);
+    // The second target waited its turn behind the concurrency limit: it started 30 ms late.
+    expect(seen).toEqual(["start 10.0.0.0 late 0", "end 10.0.0.0 down", "start 10.0.0.1 late 30"]);
+    unsubscribe();
+    held.calls[1]!.settle(resultOf("up"));
+    await runFor(clock, 0);
+    expect(seen).toHaveLength(3);
+    scheduler.stop();
+  });
+});

@@ -35,6 +35,7 @@ dns:
     @            IN A     192.0.2.99
 data_dir: ${dir}/data
 api: { address: "127.0.0.1:0" }
+metrics: { address: "127.0.0.1:0" }
 logging: { level: info, format: json }
 services:
   - name: app

@@ -52,6 +52,7 @@ dns:
   dnssec: { key_type: ${keyType} }
 data_dir: ${dataDir}
 api: { address: "127.0.0.1:0" }
+metrics: { address: "127.0.0.1:0" }
 logging: { format: json }
 services:
   - name: app

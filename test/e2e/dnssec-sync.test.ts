@@ -22,6 +22,7 @@ dns:
     key_sync: { peers: ${JSON.stringify(peers)} }
 data_dir: ${dir}/data
 api: { address: "127.0.0.1:0", token: "${token}" }
+metrics: { address: "127.0.0.1:0" }
 logging: { format: json }
 services:
   - name: app

@@ -26,6 +26,7 @@ dns:
     denial: ${denial}
 data_dir: ${dir}/data
 api: { address: "127.0.0.1:0" }
+metrics: { address: "127.0.0.1:0" }
 logging: { format: json }
 services:
   - name: app

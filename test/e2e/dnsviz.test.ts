@@ -31,6 +31,7 @@ dns:
   dnssec: { denial: ${v.denial}, algorithm: ${v.algorithm}, key_type: ${v.keyType} }
 data_dir: ${dir}/data
 api: { address: "127.0.0.1:0" }
+metrics: { address: "127.0.0.1:0" }
 logging: { format: json }
 services:
   - name: app

@@ -31,6 +31,7 @@ dns:
   nameservers: [{ name: ns1.fo.test, addresses: [127.0.0.1] }]
 data_dir: ${dir}/data
 api: { address: "127.0.0.1:0" }
+metrics: { address: "127.0.0.1:0" }
 logging: { level: info, format: json }
 services:
   - name: web
@@ -117,6 +118,7 @@ dns:
   nameservers: [{ name: ns1.rs.test, addresses: [127.0.0.1] }]
 data_dir: ${dir}/state
 api: { address: "127.0.0.1:0" }
+metrics: { address: "127.0.0.1:0" }
 logging: { format: json }
 services:
   - name: app

@@ -20,6 +20,7 @@ dns:
     ${opts.records ?? "txt IN TXT first"}
 data_dir: ${dir}/data
 api: { address: "127.0.0.1:0" }
+metrics: { address: "127.0.0.1:0" }
 logging: { level: info, format: json }
 services:
   - name: app
@@ -167,7 +168,7 @@ describe("signals", () => {
 describe("demo", () => {
   test("`vigil demo` answers app.demo.vigil.test from its two backends", async () => {
     const data = mkdtempSync(join(tmpdir(), "vigil-demo-test-"));
-    const demo = VigilProcess.spawn([BINARY, "demo", "--listen", "127.0.0.1:0", "--data-dir", data], data, "");
+    const demo = VigilProcess.spawn([BINARY, "demo", "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--data-dir", data], data, "");
     try {
       const ready = await waitFor("the demo's ready line", () => demo.stdout.find((l) => l.includes("vigil demo is ready")));
       const port = Number(/127\.0\.0\.1:(\d+)/.exec(ready)![1]);
@@ -177,6 +178,8 @@ describe("demo", () => {
       const backends = demo.stdout.find((l) => l.startsWith("backends:"))!;
       const url = /http:\/\/[^ ]+/.exec(backends)![0];
       expect(await (await fetch(url)).text()).toContain("hello from demo backend");
+      const metrics = /curl (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(demo.stdout.join("\n"))![1]!;
+      expect(await (await fetch(metrics)).text()).toContain("vigil_dns_queries_total{");
     } finally {
       expect(await demo.stop()).toBe(0);
     }

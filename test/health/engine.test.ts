@@ -41,6 +41,19 @@ afterEach(() => {
 });
 
 describe("health engine", () => {
+  test("state-change listeners hear every change of effective state, and only changes", () => {
+    const { engine } = setup();
+    const changes: string[] = [];
+    const unsubscribe = engine.onStateChange((c) => changes.push(`${c.address}:${c.port} ${c.from}→${c.to}`));
+    engine.setVerdict("app.h.test", "192.0.2.1", 80, "up", "HTTP 200");
+    engine.setVerdict("app.h.test", "192.0.2.1", 80, "down", "refused");
+    engine.setVerdict("app.h.test", "192.0.2.1", 80, "down", "refused again");
+    engine.setVerdict("app.h.test", "192.0.2.1", 80, "up", "HTTP 200");
+    unsubscribe();
+    engine.setVerdict("app.h.test", "192.0.2.1", 80, "down", "refused");
+    expect(changes).toEqual(["192.0.2.1:80 up→down", "192.0.2.1:80 down→up"]);
+  });
+
   test("a down verdict takes the backend out, records an event, and saves the state", () => {
     const { engine, state, store } = setup();
     engine.setVerdict("app.h.test", "192.0.2.1", 80, "down", "connect refused");

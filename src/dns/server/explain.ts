@@ -53,9 +53,9 @@ export function explain(pipeline: DnsPipeline, question: Question): Explained {
       } as unknown as packet.Answer,
     ],
   });
-  // TCP: no size limit, so the whole answer comes back however large.
-  const reply = pipeline.handle(query, question.client, "tcp");
-  if (!reply) throw new Error("the query was dropped");
+  // As over TCP: no size limit, so the whole answer comes back however large.
+  const reply = pipeline.preview(query, question.client);
+  if (!reply) throw new Error("the query could not be parsed");
   const response = packet.decode(Buffer.from(reply));
   const opt = response.additionals?.find((r) => r.type === "OPT") as { options?: { code: number; scopePrefixLength?: number }[] } | undefined;
   const ecs = opt?.options?.find((o) => o.code === 8);

@@ -17,6 +17,7 @@ import { SignatureCache } from "../dnssec/signature-cache.ts";
 import { signingWindow } from "../dnssec/signing-window.ts";
 import { ZoneSigning } from "../dnssec/zone-signing.ts";
 import { systemClock, type Clock } from "../../lib/clock.ts";
+import { NO_ZONE, QueryCounters } from "./query-counters.ts";
 
 export type Transport = "udp" | "tcp";
 
@@ -29,7 +30,6 @@ export interface PipelineStats {
   dropped: number;
   errors: number;
   truncated: number;
-  byRcode: Map<number, number>;
 }
 
 export interface HealthSource {
@@ -42,6 +42,8 @@ export interface PipelineOptions {
   clock?: Clock;
   /** Most RRset signatures kept (dnssec); default 100,000. */
   signatureEntries?: number;
+  /** Count responses by zone, type and rcode and time each one (for metrics). Default true. */
+  countQueries?: boolean;
 }
 
 export class DnsPipeline {
@@ -49,7 +51,11 @@ export class DnsPipeline {
   readonly signatures: SignatureCache;
   private signing: ZoneSigning | undefined;
   private readonly clock: Clock;
-  readonly stats: PipelineStats = { queries: 0, dropped: 0, errors: 0, truncated: 0, byRcode: new Map() };
+  readonly stats: PipelineStats = { queries: 0, dropped: 0, errors: 0, truncated: 0 };
+  /** Undefined when counting is off (benchmarks comparing the cost). */
+  readonly counters: QueryCounters | undefined;
+  /** The counters' slot of the zone the current query fell in; set by `answer`. */
+  private zone = NO_ZONE;
   private snapshot: HealthSnapshot;
   private readonly selectContext: SelectContext;
   private readonly unsubscribe: () => void;
@@ -62,6 +68,7 @@ export class DnsPipeline {
     this.cache = new ResponseCache(engine.cacheEntries);
     this.signatures = new SignatureCache(options.signatureEntries ?? 100_000);
     this.clock = options.clock ?? systemClock;
+    this.counters = options.countQueries === false ? undefined : new QueryCounters();
     this.snapshot = health.snapshot();
     this.selectContext = { geo: engine.geo, random: options.random ?? Math.random };
     this.unsubscribe = health.subscribe((snapshot) => {
@@ -91,21 +98,41 @@ export class DnsPipeline {
   /** Answers one query; null means send nothing. */
   handle(bytes: Uint8Array, remote: string, transport: Transport): Uint8Array | null {
     this.stats.queries++;
-    let parsed: ParseResult;
+    const counters = this.counters;
+    // Latency is from these bytes in hand to the response bytes ready: a clock read at each end.
+    const started = counters ? Bun.nanoseconds() : 0;
+    let parsed: ParseResult | undefined;
+    this.zone = NO_ZONE;
     try {
       parsed = parseQuery(bytes);
       if (parsed.status === "drop") {
         this.stats.dropped++;
         return null;
       }
-      const response = parsed.status === "ok" ? this.answer(bytes, parsed.query, remote, transport) : this.refuse(bytes, parsed);
-      this.count(response);
+      if (parsed.status === "ok") {
+        const response = this.answer(bytes, parsed.query, remote, transport);
+        // Answers carry their rcode in the header alone (extended rcodes only come from `refuse`).
+        counters?.count(this.zone, parsed.query.qtype, response[3]! & 0x0f, transport, Bun.nanoseconds() - started);
+        return response;
+      }
+      const response = this.refuse(bytes, parsed);
+      counters?.count(NO_ZONE, parsed.query?.qtype ?? -1, refusalRcode(parsed.status), transport, Bun.nanoseconds() - started);
       return response;
     } catch {
       // A bug must cost one answer, not the listener: reply SERVFAIL when the header is readable.
       this.stats.errors++;
-      return bytes.length >= 12 ? this.servfail(bytes) : null;
+      if (bytes.length < 12) return null;
+      const response = this.servfail(bytes);
+      const qtype = parsed?.status === "ok" ? parsed.query.qtype : -1;
+      counters?.count(NO_ZONE, qtype, Rcode.SERVFAIL, transport, Bun.nanoseconds() - started);
+      return response;
     }
+  }
+
+  /** The answer a query would get now, neither counted as traffic nor timed (the API's resolve). */
+  preview(bytes: Uint8Array, remote: string): Uint8Array | null {
+    const parsed = parseQuery(bytes);
+    return parsed.status === "ok" ? this.answer(bytes, parsed.query, remote, "tcp") : null;
   }
 
   private answer(bytes: Uint8Array, query: ParsedQuery, remote: string, transport: Transport): Uint8Array {
@@ -118,11 +145,13 @@ export class DnsPipeline {
     let entry = this.cache.get(key);
     if (!entry) {
       const result = lookup(this.engine.zones, query.qname, query.qtype);
+      const zone = result.kind === "refused" || !this.counters ? NO_ZONE : this.counters.zoneSlot(result.zone);
       entry = serviceSetsOf(result).length === 0
-        ? { kind: "static", answer: { body: this.encode(bytes, query, result, []), scope: 0 } }
-        : { kind: "dynamic", result, variants: new Map() };
+        ? { kind: "static", answer: { body: this.encode(bytes, query, result, []), scope: 0 }, zone }
+        : { kind: "dynamic", result, variants: new Map(), zone };
       this.cache.set(key, entry);
     }
+    this.zone = entry.zone;
     if (entry.kind === "static") return this.finish(bytes, query, entry.answer.body, entry.answer.scope, transport);
     const client: ClientInfo = { remote, clientSubnet: query.edns?.clientSubnet };
     const chosen = this.choose(entry.result, client);
@@ -208,7 +237,7 @@ export class DnsPipeline {
   /** FORMERR, NOTIMP and BADVERS answers echo what could be parsed of the question. */
   private refuse(bytes: Uint8Array, parsed: Exclude<ParseResult, { status: "ok" } | { status: "drop" }>): Uint8Array {
     const query = parsed.query ?? queryFromHeader(parsed.id, parsed.flags);
-    const rcode = parsed.status === "formerr" ? Rcode.FORMERR : parsed.status === "notimp" ? Rcode.NOTIMP : Rcode.BADVERS;
+    const rcode = refusalRcode(parsed.status);
     const opt = parsed.status === "badvers" || query.edns ? this.optFor(query, rcode >> 4, []) : undefined;
     return encodeResponse({
       queryBytes: bytes,
@@ -235,10 +264,8 @@ export class DnsPipeline {
       additional: [],
     });
   }
+}
 
-  private count(response: Uint8Array | null): void {
-    if (!response) return;
-    const rcode = response[3]! & 0x0f;
-    this.stats.byRcode.set(rcode, (this.stats.byRcode.get(rcode) ?? 0) + 1);
-  }
+function refusalRcode(status: "formerr" | "notimp" | "badvers"): number {
+  return status === "formerr" ? Rcode.FORMERR : status === "notimp" ? Rcode.NOTIMP : Rcode.BADVERS;
 }

@@ -10,9 +10,13 @@ export interface CachedBody {
   scope: number;
 }
 
-export type CacheEntry =
+export type CacheEntry = (
   | { kind: "static"; answer: CachedBody }
-  | { kind: "dynamic"; result: LookupResult; variants: Map<string, CachedBody> };
+  | { kind: "dynamic"; result: LookupResult; variants: Map<string, CachedBody> }
+) & {
+  /** The query counters' slot of the zone the name is in, so a hit counts without a zone search. */
+  zone: number;
+};
 
 export class ResponseCache {
   private readonly entries = new Map<string, CacheEntry>();

@@ -1,0 +1,42 @@
+// The node's metrics: one Registry per node, built here from what the metrics read (no prom-client
+// global registry, so two nodes in one process, as in tests, never mix their numbers).
+
+import { Registry } from "prom-client";
+import { registerAgentMetrics } from "./agents.ts";
+import { registerDnsMetrics, type DnsSource } from "./dns.ts";
+import { registerHealthMetrics, type HealthSource } from "./health.ts";
+import { registerNodeMetrics, type NodeInfo } from "./node-info.ts";
+import { registerProbeMetrics, type ProbeRuns } from "./probes.ts";
+import { registerProcessMetrics } from "./process.ts";
+
+export interface MetricsSources {
+  dns: DnsSource;
+  health: HealthSource;
+  probes: ProbeRuns;
+  node: NodeInfo;
+  /** prom-client's process metrics (CPU, memory, fds, event loop); default true. */
+  process?: boolean;
+}
+
+export interface NodeMetrics {
+  registry: Registry;
+  /** Stops listening to the health engine and the probes. */
+  close(): void;
+}
+
+export function buildMetrics(sources: MetricsSources): NodeMetrics {
+  const registry = new Registry();
+  registerDnsMetrics(registry, sources.dns);
+  const unhookHealth = registerHealthMetrics(registry, sources.health);
+  const unhookProbes = registerProbeMetrics(registry, sources.probes);
+  registerAgentMetrics(registry);
+  registerNodeMetrics(registry, sources.node);
+  if (sources.process !== false) registerProcessMetrics(registry);
+  return {
+    registry,
+    close() {
+      unhookHealth();
+      unhookProbes();
+    },
+  };
+}
