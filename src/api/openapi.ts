@@ -87,6 +87,7 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: "get", path: "/api/v1/dnssec/ds", summary: "DS records for the parent zone.", query: [{ name: "zone", description: "One zone of several." }], errors: [404] },
   { method: "get", path: "/api/v1/dnssec/sync/status", summary: "This node's DNSSEC key tags and each peer's last key sync.", errors: [404] },
   { method: "get", path: "/api/v1/dnssec/sync/keyset", summary: "The zones' key sets sealed under api.token, for peer nodes (needs the token).", errors: [401, 404] },
+  { method: "get", path: "/api/v1/cluster/members", summary: "Gossip members as this node sees them, and each peer's last verdict report (404 in standalone mode).", errors: [404] },
   { method: "get", path: "/api/v1/openapi.json", summary: "This description." },
 ];
 

@@ -20,6 +20,7 @@ export function presentBackend(b: BackendView) {
     watched: b.watched,
     held_out_until: iso(b.heldOutUntil),
     recent_changes: b.recentChanges,
+    suspect: b.suspect,
     override: b.override ? presentOverride(b.override) : null,
   };
 }

@@ -21,7 +21,9 @@ import { describeBuildError } from "./build-errors.ts";
 import { HealthChecks } from "./health-checks.ts";
 import { MetricsEndpoint } from "./metrics.ts";
 import { DnssecKeys } from "./dnssec-keys.ts";
+import { Cluster } from "./cluster.ts";
 import { dnssecRoutes } from "../api/dnssec-routes.ts";
+import { clusterRoutes } from "../api/cluster-routes.ts";
 import { explain, isKnownType } from "../dns/server/explain.ts";
 
 /** Where a (re)load reads its config from: a file path, or the embedded demo. */
@@ -48,6 +50,8 @@ interface Parts {
   dns: DnsServer;
   clock: Clock;
   keys: DnssecKeys | undefined;
+  /** Overwatch mode: gossip with the other overwatches. */
+  cluster: Cluster | undefined;
 }
 
 export class VigilNode {
@@ -74,7 +78,8 @@ export class VigilNode {
     const undo: (() => void)[] = [() => store.close()];
     try {
       const board = new HealthBoard(clock);
-      const health = new HealthEngine({ clock, board, history: store.history, overrides: store.overrides, log });
+      const peers = config.mode === "overwatch" ? Cluster.peerVerdicts() : undefined;
+      const health = new HealthEngine({ clock, board, history: store.history, overrides: store.overrides, log, peers });
       const checks = new HealthChecks(health, clock, log);
       undo.unshift(() => checks.stop(), () => health.close());
       checks.configure(config.services);
@@ -87,7 +92,9 @@ export class VigilNode {
       const dns = new DnsServer(pipeline, tcpLimitsOf(config));
       await dns.reconcile(config.dns.listen_address, tcpLimitsOf(config));
       undo.unshift(() => dns.close());
-      const node = new VigilNode(config, source, { log, logSettings, store, board, health, checks, pipeline, dns, clock, keys });
+      const cluster = peers ? await Cluster.start(config, peers, health, clock, log) : undefined;
+      if (cluster) undo.unshift(() => void cluster.stop());
+      const node = new VigilNode(config, source, { log, logSettings, store, board, health, checks, pipeline, dns, clock, keys, cluster });
       // New keys (a rollover step, or keys from a peer) change the zones' DNSKEY sets: rebuild.
       keys?.keyring.onChange(() => node.rebuildAnswers("dnssec keys changed"));
       node.api = node.startApi(config);
@@ -100,6 +107,7 @@ export class VigilNode {
         dns: node.dnsAddresses(),
         api: node.api ? formatHostPort({ host: config.api.address.host, port: node.api.port }) : null,
         metrics: node.metrics.address(),
+        gossip: cluster?.address() ?? null,
         icmp: checks.icmpMode(),
       });
       void health.whenReady().then(() => log.info("ready: first probe round done", { backends: health.view().length }));
@@ -168,6 +176,7 @@ export class VigilNode {
       if (next[key] !== this.config[key]) log.warn(`${key} changed: takes effect at the next restart`, { key });
     }
     checks.configure(next.services);
+    this.parts.cluster?.reconfigure(next);
     pipeline.setEngine(engine);
     Object.assign(logSettings, next.logging);
     const previousApi = this.config.api;
@@ -191,9 +200,11 @@ export class VigilNode {
   }
 
   async stop(): Promise<void> {
-    const { dns, checks, health, pipeline, store, log, keys } = this.parts;
+    const { dns, checks, health, pipeline, store, log, keys, cluster } = this.parts;
     this.api?.stop();
     this.metrics?.stop();
+    // Leaving tells the peers at once, so they do not wait out a suspicion to stop counting this node.
+    await cluster?.stop();
     keys?.stop();
     dns.close();
     checks.stop();
@@ -227,7 +238,10 @@ export class VigilNode {
   private buildApiApp(config: Config) {
     const { health, keys, clock, store, pipeline, log } = this.parts;
     return buildApi({
-      mount: keys ? [dnssecRoutes({ keyring: keys.keyring, sync: keys.sync, token: config.api.token, now: () => clock.now() })] : [],
+      mount: [
+        ...(keys ? [dnssecRoutes({ keyring: keys.keyring, sync: keys.sync, token: config.api.token, now: () => clock.now() })] : []),
+        clusterRoutes(() => this.parts.cluster),
+      ],
       allowedNetworks: config.api.allowed_networks,
       access: { token: config.api.token, readOnly: config.api.read_only },
       version: `${versionInfo.version} (${versionInfo.commit})`,

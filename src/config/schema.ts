@@ -43,6 +43,10 @@ export const configSchema = obj({
       doc: "Encrypted gossip between overwatches and agents.",
       fields: {
         bind_address: hostPort({ defaultDoc: "0.0.0.0:7946 in overwatch mode", doc: "Where to listen for gossip." }),
+        advertise_address: hostPort({
+          defaultDoc: "bind_address, or this host's first non-loopback IPv4 address when binding to all",
+          doc: "The address other nodes reach this one at.",
+        }),
         encryption_key: { ...gossipKey, defaultDoc: "required in overwatch and agent modes", doc: "Key all gossip is encrypted with (AES-256); the same on every node." },
         keyring: list({ item: gossipKey, default: [], doc: "Older keys still accepted while a new encryption_key is rolled out." }),
         peers: list({ item: hostPort({}), default: [], doc: "Overwatch mode: the other overwatches." }),

@@ -86,6 +86,7 @@ export interface DnssecConfig {
 
 export interface GossipConfig {
   bind_address?: HostPort;
+  advertise_address?: HostPort;
   /** Base64 of a 32-byte AES-256 key; required in overwatch and agent modes. */
   encryption_key?: string;
   /** Extra keys accepted for decryption during a rotation (base64, 32 bytes each). */

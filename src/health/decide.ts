@@ -19,6 +19,8 @@ export interface DecisionInputs {
   heldOutUntil?: number;
   /** The state saved before the last restart, used until the first verdict. */
   saved?: { state: HealthState; reason: string };
+  /** With min_peers_agree > 0: what the other overwatches say, and the state the backend has now. */
+  quorum?: { minPeersAgree: number; downVoters: string[]; reachable: number; current: HealthState };
 }
 
 export interface Decision {
@@ -28,6 +30,8 @@ export interface Decision {
   outByProbe: boolean;
   /** In only because of the min_healthy floor. */
   keptByFloor?: boolean;
+  /** This node's probes say down, but the peers have not agreed (or cannot be asked). */
+  suspect?: boolean;
 }
 
 export function decide(i: DecisionInputs): Decision {
@@ -38,9 +42,35 @@ export function decide(i: DecisionInputs): Decision {
     return { state: "down", reason: `flapping: held out until ${new Date(i.heldOutUntil).toISOString()}`, outByProbe: true };
   }
   if (i.verdict === "up") return { state: "up", reason: `probe: ${i.verdictDetail}`, outByProbe: false };
-  if (i.verdict === "down") return { state: "down", reason: `probe: ${i.verdictDetail}`, outByProbe: true };
+  if (i.verdict === "down") return i.quorum && i.quorum.minPeersAgree > 0 ? downWithQuorum(i, i.quorum) : probeDown(i);
   // A saved state stands in for a verdict still to come; a backend without a check gets none, so for it
   // the saved state (an override's, say) would never end.
   if (i.saved && i.watched) return { state: i.saved.state, reason: `saved before restart: ${i.saved.reason}`, outByProbe: false };
   return { state: "up", reason: i.watched ? "not checked yet" : "no health check configured", outByProbe: false };
+}
+
+const probeDown = (i: DecisionInputs): Decision => ({ state: "down", reason: `probe: ${i.verdictDetail}`, outByProbe: true });
+
+/**
+ * goavail's rule: own evidence takes an address out only with min_peers_agree others seeing it down.
+ * Fewer peers in reach than that is no quorum at all, and the last agreed state stands.
+ */
+function downWithQuorum(i: DecisionInputs, q: NonNullable<DecisionInputs["quorum"]>): Decision {
+  if (q.downVoters.length >= q.minPeersAgree) {
+    return { state: "down", reason: `probe: ${i.verdictDetail}; confirmed by ${q.downVoters.join(", ")}`, outByProbe: true };
+  }
+  if (q.reachable < q.minPeersAgree) {
+    return {
+      state: q.current,
+      reason: `no quorum: ${q.reachable} of ${q.minPeersAgree} peers in reach, last agreed state kept; own probe: ${i.verdictDetail}`,
+      outByProbe: false,
+      suspect: true,
+    };
+  }
+  return {
+    state: "up",
+    reason: `suspect: own probe ${i.verdictDetail}, but ${q.downVoters.length} of ${q.minPeersAgree} peers agree`,
+    outByProbe: false,
+    suspect: true,
+  };
 }

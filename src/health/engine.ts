@@ -11,6 +11,7 @@ import type { BackendReport, HealthBoard } from "./board.ts";
 import { decide, type Decision, type Verdict } from "./decide.ts";
 import { applyFloor, floorOf } from "./floor.ts";
 import { FlapDamper } from "./flap.ts";
+import type { PeerVerdicts } from "./peer-verdicts.ts";
 import { backendKey, type HealthState } from "./snapshot.ts";
 
 interface Round {
@@ -38,6 +39,8 @@ export interface BackendView {
   override?: Override;
   heldOutUntil?: number;
   recentChanges: number;
+  /** Own probes say down, but the peers have not agreed (min_peers_agree). */
+  suspect: boolean;
 }
 
 interface Backend {
@@ -53,6 +56,7 @@ interface Backend {
   reason: string;
   since: number;
   keptByFloor: boolean;
+  suspect: boolean;
   /** Whether the stored state is this one (states resting on evidence are stored). */
   stored: boolean;
 }
@@ -72,6 +76,8 @@ export interface HealthEngineDeps {
   history: HealthHistory;
   overrides: Overrides;
   log: Logger;
+  /** The other overwatches' verdicts (overwatch mode); without them this node decides alone. */
+  peers?: PeerVerdicts;
 }
 
 export class HealthEngine {
@@ -81,6 +87,8 @@ export class HealthEngine {
   private wakeTimer: TimerHandle | undefined;
   private readyWaiters: (() => void)[] = [];
   private readonly changeListeners = new Set<(change: StateChange) => void>();
+  private readonly verdictListeners = new Set<() => void>();
+  private minPeersAgree = 0;
 
   /** States saved before the last restart, by backend key: answers start from them. */
   private readonly savedStates: Map<string, { state: string; reason: string; since: number }>;
@@ -124,6 +132,7 @@ export class HealthEngine {
           reason: savedState ? `saved before restart: ${savedState.reason}` : "new",
           since: saved?.since ?? now,
           keptByFloor: false,
+          suspect: false,
           stored: savedState !== undefined,
         });
       }
@@ -141,13 +150,16 @@ export class HealthEngine {
     backend.verdictDetail = detail;
     if (backend.verdict === verdict) {
       // Same verdict, fresher detail: nothing to decide, but the reason should say what was seen.
-      if (backend.reason.startsWith("probe: ")) backend.reason = `probe: ${detail}`;
+      if (backend.reason.startsWith("probe: ")) {
+        backend.reason = backend.reason.replace(/^probe: .*?(; confirmed by [^;]*)?$/, (_, confirmed?: string) => `probe: ${detail}${confirmed ?? ""}`);
+      }
       return;
     }
     if (backend.verdict !== "unknown") backend.flap.recordChange(this.deps.clock.now());
     backend.verdict = verdict;
     this.decideService(service, detail);
     this.checkReady();
+    for (const listener of this.verdictListeners) listener();
   }
 
   setOverride(override: Override): void {
@@ -165,6 +177,29 @@ export class HealthEngine {
 
   /** Those in force now (an expired one stays stored, but is not in force). */
   /** Called for every change of a backend's effective state; returns a function that unsubscribes. */
+  /** Called after this node's own verdict on some backend changed (to gossip it to the peers). */
+  onOwnVerdictChange(listener: () => void): () => void {
+    this.verdictListeners.add(listener);
+    return () => this.verdictListeners.delete(listener);
+  }
+
+  /** The backends this node's own probes see down, as backend keys. */
+  ownDownKeys(): string[] {
+    return [...this.backends].filter(([, b]) => b.verdict === "down").map(([key]) => key);
+  }
+
+  /** gossip.min_peers_agree of the (re)loaded config; 0 decides alone. */
+  setMinPeersAgree(count: number): void {
+    if (count === this.minPeersAgree) return;
+    this.minPeersAgree = count;
+    this.decideAll(`min_peers_agree is ${count}`);
+  }
+
+  /** The peers' verdicts or their membership changed. */
+  peersChanged(why: string): void {
+    this.decideAll(why);
+  }
+
   onStateChange(listener: (change: StateChange) => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
@@ -190,6 +225,7 @@ export class HealthEngine {
       override: this.overrideFor(b, now),
       heldOutUntil: b.flap.heldOutUntil(now),
       recentChanges: b.flap.recentChanges(now),
+      suspect: b.suspect,
     }));
   }
 
@@ -250,14 +286,16 @@ export class HealthEngine {
         verdictDetail: b.verdictDetail,
         heldOutUntil: b.flap.heldOutUntil(now),
         saved: b.saved,
+        quorum: this.quorumFor(backendKey(fqdn, b.address, b.port), b.state, now),
       }),
     );
     const final = applyFloor(decisions, floorOf(service, members.length), (i) => members[i]!.state === "up");
     members.forEach((b, i) => {
       const d = final[i]!;
       const changed = d.state !== b.state;
-      // The floor holding a backend in (or letting it go) is worth an event even without a change.
-      if (changed || Boolean(d.keptByFloor) !== b.keptByFloor) {
+      // The floor holding a backend in, or peers not agreeing to take it out (and either ending), is
+      // worth an event even without a change of state.
+      if (changed || Boolean(d.keptByFloor) !== b.keptByFloor || Boolean(d.suspect) !== b.suspect) {
         round.events.push({ at: now, service: fqdn, address: b.address, port: b.port, oldState: b.state, newState: d.state, reason: d.reason, detail });
         this.deps.log.info("backend state changed", { service: fqdn, address: b.address, port: b.port, from: b.state, to: d.state, reason: d.reason });
       }
@@ -270,12 +308,19 @@ export class HealthEngine {
       b.state = d.state;
       b.reason = d.reason;
       b.keptByFloor = Boolean(d.keptByFloor);
+      b.suspect = Boolean(d.suspect);
       if (!b.stored && (b.verdict !== "unknown" || this.overrideFor(b, now))) {
         round.states.push({ service: fqdn, address: b.address, port: b.port, state: b.state, reason: b.reason, since: b.since });
         b.stored = true;
       }
       round.reports.push({ service: fqdn, address: b.address, port: b.port, state: d.state, reason: d.reason });
     });
+  }
+
+  private quorumFor(key: string, current: HealthState, now: number) {
+    const peers = this.deps.peers;
+    if (!peers || this.minPeersAgree === 0) return undefined;
+    return { minPeersAgree: this.minPeersAgree, current, ...peers.tally(key, now) };
   }
 
   private commit(round: Round): void {
@@ -298,6 +343,9 @@ export class HealthEngine {
       if (held !== undefined) next = Math.min(next, held);
     }
     for (const o of this.overrideMap.values()) if (o.expiresAt !== undefined && o.expiresAt > now) next = Math.min(next, o.expiresAt);
+    // A peer's report going stale changes what a quorum can be.
+    const peerExpiry = this.minPeersAgree > 0 ? this.deps.peers?.nextExpiry(now) : undefined;
+    if (peerExpiry !== undefined) next = Math.min(next, peerExpiry);
     this.wakeTimer?.cancel();
     this.wakeTimer = next === Infinity ? undefined : this.deps.clock.setTimeout(() => this.decideAll("time-based change"), next - now + 1);
   }

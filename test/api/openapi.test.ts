@@ -1,10 +1,11 @@
 import { afterAll, expect, test } from "bun:test";
 import { dnssecRoutes } from "../../src/api/dnssec-routes.ts";
+import { clusterRoutes } from "../../src/api/cluster-routes.ts";
 import { ROUTES } from "../../src/api/openapi.ts";
 import { apiHarness } from "./harness.ts";
 
 const h = apiHarness(undefined, {
-  mount: [dnssecRoutes({ keyring: undefined, sync: undefined, token: undefined, now: () => 0 })],
+  mount: [clusterRoutes(() => undefined), dnssecRoutes({ keyring: undefined, sync: undefined, token: undefined, now: () => 0 })],
 });
 afterAll(() => h.close());
 

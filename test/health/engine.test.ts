@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import { HealthBoard } from "../../src/health/board.ts";
 import { HealthEngine } from "../../src/health/engine.ts";
+import { PeerVerdicts } from "../../src/health/peer-verdicts.ts";
 import { ManualClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { openStore } from "../../src/store/open.ts";
@@ -23,13 +24,13 @@ const quiet = createLogger({ level: "error", format: "json" }, { write() {} });
 const dirs: string[] = [];
 const stores: Store[] = [];
 
-function setup(extra = "", dir = mkdtempSync(join(tmpdir(), "vigil-health-"))) {
+function setup(extra = "", dir = mkdtempSync(join(tmpdir(), "vigil-health-")), peers?: PeerVerdicts) {
   dirs.push(dir);
   const store = openStore(dir);
   stores.push(store);
   const clock = new ManualClock();
   const board = new HealthBoard(clock);
-  const engine = new HealthEngine({ clock, board, history: store.history, overrides: store.overrides, log: quiet });
+  const engine = new HealthEngine({ clock, board, history: store.history, overrides: store.overrides, log: quiet, peers });
   engine.configure(SERVICES(extra), () => true);
   const state = (address: string) => board.snapshot().get("app.h.test", address, 80)?.state;
   return { dir, store, clock, board, engine, state };
@@ -154,3 +155,52 @@ describe("health engine", () => {
     expect(state("192.0.2.1")).toBe("down");
   });
 });
+
+describe("min_peers_agree", () => {
+  const KEY = "app.h.test|192.0.2.1|80";
+
+  test("own down waits for a peer's agreement; the peer's report takes it out; its going stale keeps the agreed state", () => {
+    const peers = new PeerVerdicts(15_000);
+    const { engine, clock, state, store } = setup("", undefined, peers);
+    engine.setMinPeersAgree(1);
+    peers.update("ow-2", [], clock.now());
+    engine.peersChanged("ow-2 reported");
+    engine.setVerdict("app.h.test", "192.0.2.1", 80, "down", "timeout after 500 ms");
+    expect(state("192.0.2.1")).toBe("up");
+    expect(engine.view().find((b) => b.address === "192.0.2.1")).toMatchObject({ suspect: true, reason: "suspect: own probe timeout after 500 ms, but 0 of 1 peers agree" });
+    expect(engine.ownDownKeys()).toEqual([KEY]);
+
+    peers.update("ow-2", [KEY], clock.now());
+    engine.peersChanged("ow-2 reported");
+    expect(state("192.0.2.1")).toBe("down");
+    expect(engine.view().find((b) => b.address === "192.0.2.1")!.reason).toBe("probe: timeout after 500 ms; confirmed by ow-2");
+    // A fresher detail of the same verdict keeps who confirmed it.
+    engine.setVerdict("app.h.test", "192.0.2.1", 80, "down", "connect refused");
+    expect(engine.view().find((b) => b.address === "192.0.2.1")!.reason).toBe("probe: connect refused; confirmed by ow-2");
+
+    // ow-2 goes quiet: no quorum can form, and the agreed "down" stands (the engine wakes by itself).
+    clock.advance(15_001);
+    expect(state("192.0.2.1")).toBe("down");
+    expect(engine.view().find((b) => b.address === "192.0.2.1")!.reason).toStartWith("no quorum: 0 of 1 peers in reach");
+    const events = store.history.events({ limit: 10 }).map((e) => `${e.oldState}->${e.newState} ${e.reason}`);
+    expect(events).toContain("up->up suspect: own probe timeout after 500 ms, but 0 of 1 peers agree");
+    expect(events).toContain("up->down probe: timeout after 500 ms; confirmed by ow-2");
+  });
+
+  test("an isolated node removes nothing on its own: every own verdict down, no peer in reach", () => {
+    const peers = new PeerVerdicts(15_000);
+    const { engine, state } = setup("", undefined, peers);
+    engine.setMinPeersAgree(1);
+    for (const address of ["192.0.2.1", "192.0.2.2", "192.0.2.3"]) engine.setVerdict("app.h.test", address, 80, "down", "connect timed out");
+    for (const address of ["192.0.2.1", "192.0.2.2", "192.0.2.3"]) expect(state(address)).toBe("up");
+    expect(engine.view().every((b) => b.suspect)).toBe(true);
+  });
+
+  test("min_peers_agree 0 (standalone) decides alone, whatever peers say", () => {
+    const peers = new PeerVerdicts(15_000);
+    const { engine, state } = setup("", undefined, peers);
+    engine.setVerdict("app.h.test", "192.0.2.1", 80, "down", "refused");
+    expect(state("192.0.2.1")).toBe("down");
+  });
+});
+

@@ -1,0 +1,178 @@
+// Overwatch mode's gossip: this node in the SWIM cluster of overwatches, its own verdicts sent to the
+// others, theirs fed to the health engine so min_peers_agree can be judged. Verdicts go out whole on
+// every change and every VERDICT_INTERVAL_MS, so a lost packet costs at most one interval, and a
+// report older than three intervals counts for nothing.
+
+import { networkInterfaces } from "node:os";
+import type { Config, HostPort } from "../config/types.ts";
+import type { Clock, TimerHandle } from "../lib/clock.ts";
+import type { Logger } from "../lib/log.ts";
+import { errorMessage, StartupError } from "../lib/errors.ts";
+import { formatHostPort } from "../lib/hostport.ts";
+import { Keyring } from "../cluster/keyring.ts";
+import { Membership } from "../cluster/membership.ts";
+import type { Member } from "../cluster/member-table.ts";
+import { NetTransport } from "../cluster/net-transport.ts";
+import { decodeVerdicts, encodeVerdicts, VerdictAssembler } from "../cluster/verdict-messages.ts";
+import type { HealthEngine } from "../health/engine.ts";
+import { PeerVerdicts } from "../health/peer-verdicts.ts";
+
+export const VERDICT_INTERVAL_MS = 2_000;
+export const VERDICT_FRESHNESS_MS = 3 * VERDICT_INTERVAL_MS;
+/** How often configured peers that are not members are asked to join again. */
+const REJOIN_INTERVAL_MS = 5_000;
+const LEAVE_WAIT_MS = 1_000;
+
+export class Cluster {
+  private readonly assembler = new VerdictAssembler();
+  private readonly timers = new Set<TimerHandle>();
+  private stopped = false;
+  private peerAddresses: string[];
+  private publishQueued = false;
+  readonly rejected = { verdicts: 0 };
+
+  private constructor(
+    private readonly membership: Membership,
+    private readonly peers: PeerVerdicts,
+    private readonly health: HealthEngine,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    config: Config,
+  ) {
+    this.peerAddresses = config.gossip.peers.map(formatHostPort);
+  }
+
+  /** The peer verdicts the health engine reads; made before the engine, which needs them. */
+  static peerVerdicts(): PeerVerdicts {
+    return new PeerVerdicts(VERDICT_FRESHNESS_MS);
+  }
+
+  static async start(config: Config, peers: PeerVerdicts, health: HealthEngine, clock: Clock, log: Logger): Promise<Cluster> {
+    const gossip = config.gossip;
+    const bind = gossip.bind_address!;
+    let transport: NetTransport;
+    try {
+      transport = await NetTransport.listen({
+        bindAddress: formatHostPort(bind),
+        advertiseAddress: advertisedAddress(gossip.advertise_address, bind),
+        clock,
+      });
+    } catch (err) {
+      throw new StartupError(`cannot listen for gossip on ${formatHostPort(bind)} (gossip.bind_address): ${errorMessage(err)}`);
+    }
+    const membership = new Membership({
+      name: config.identity.node_id,
+      meta: { role: "overwatch", region: config.identity.region ?? "" },
+      transport,
+      keyring: Keyring.fromBase64(gossip.encryption_key!, gossip.keyring),
+      clock,
+      logger: log.with({ part: "gossip" }),
+    });
+    const cluster = new Cluster(membership, peers, health, clock, log, config);
+    cluster.wire();
+    health.setMinPeersAgree(gossip.min_peers_agree);
+    membership.start();
+    void cluster.joinMissing();
+    return cluster;
+  }
+
+  /** A reload: new peers to join, a new quorum size. Keys and the bind address need a restart. */
+  reconfigure(config: Config): void {
+    this.peerAddresses = config.gossip.peers.map(formatHostPort);
+    this.health.setMinPeersAgree(config.gossip.min_peers_agree);
+    void this.joinMissing();
+  }
+
+  members(): Member[] {
+    return this.membership.members();
+  }
+
+  stats() {
+    return { ...this.membership.stats(), verdictsRejected: this.rejected.verdicts, peers: this.peers.peers(this.clock.now()) };
+  }
+
+  address(): string {
+    return this.membership.members().find((m) => m.name === this.membership.name)?.address ?? "";
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) timer.cancel();
+    // Bounded: a stopping node should not wait out the whole retransmit schedule (SIGTERM has 5 s).
+    await this.membership.leave(LEAVE_WAIT_MS).catch(() => undefined);
+    await this.membership.shutdown();
+  }
+
+  private wire(): void {
+    this.membership.onMessage(({ origin, payload }) => {
+      const decoded = decodeVerdicts(payload);
+      if (!decoded.ok) {
+        this.rejected.verdicts++;
+        this.log.debug("gossip message dropped", { from: origin, reason: decoded.reason });
+        return;
+      }
+      const down = this.assembler.add(origin, decoded.report);
+      if (down === undefined) return;
+      this.peers.update(origin, down, this.clock.now());
+      this.health.peersChanged(`verdicts from ${origin}`);
+    });
+    this.membership.onEvent((event) => {
+      this.log.info(`gossip member ${event.type}`, { member: event.member.name, address: event.member.address, reason: event.reason });
+      if (event.type === "dead" || event.type === "left") {
+        this.assembler.forget(event.member.name);
+        if (this.peers.forget(event.member.name)) this.health.peersChanged(`${event.member.name} ${event.type}`);
+      }
+      if (event.type === "joined" || event.type === "alive-again") this.queuePublish();
+    });
+    this.health.onOwnVerdictChange(() => this.queuePublish());
+    this.every(VERDICT_INTERVAL_MS, () => this.publish());
+    this.every(REJOIN_INTERVAL_MS, () => void this.joinMissing());
+  }
+
+  /** Several verdicts change in one probe round: send one report after them. */
+  private queuePublish(): void {
+    if (this.publishQueued) return;
+    this.publishQueued = true;
+    queueMicrotask(() => {
+      this.publishQueued = false;
+      this.publish();
+    });
+  }
+
+  private publish(): void {
+    const round = this.clock.now();
+    for (const payload of encodeVerdicts(round, this.health.ownDownKeys(), this.membership.maxPayloadBytes)) {
+      this.membership.publish(payload, { key: "verdicts" });
+    }
+  }
+
+  private async joinMissing(): Promise<void> {
+    const known = new Set(this.membership.members().filter((m) => m.state === "alive" || m.state === "suspect").map((m) => m.address));
+    const missing = this.peerAddresses.filter((a) => !known.has(a));
+    if (missing.length === 0) return;
+    const result = await this.membership.join(missing);
+    for (const failed of result.failed) this.log.debug("gossip peer not reached yet", { peer: failed.address, error: failed.error });
+  }
+
+  private every(ms: number, run: () => void): void {
+    const timer = this.clock.setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.stopped) return;
+      run();
+      this.every(ms, run);
+    }, ms);
+    this.timers.add(timer);
+  }
+}
+
+/**
+ * What others dial: as configured; else a wildcard bind is reached at this host's first non-loopback
+ * IPv4 address (memberlist picks a private one); else the transport's own address (its port may be 0
+ * in the config and chosen at bind).
+ */
+function advertisedAddress(configured: HostPort | undefined, bind: HostPort): string | undefined {
+  if (configured) return formatHostPort(configured);
+  if (bind.host !== "0.0.0.0" && bind.host !== "::") return undefined;
+  const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal);
+  return formatHostPort({ host: external?.address ?? "127.0.0.1", port: bind.port });
+}
