@@ -99,7 +99,7 @@ export class VigilNode {
       keys?.keyring.onChange(() => node.rebuildAnswers("dnssec keys changed"));
       node.api = node.startApi(config);
       undo.unshift(() => node.api?.stop());
-      const metricsSources = { dns: pipeline, health, probes: checks, node: { ...versionInfo, reloads: node.reloads } };
+      const metricsSources = { dns: pipeline, health, probes: checks, node: { ...versionInfo, reloads: node.reloads }, gossip: () => cluster };
       node.metrics = new MetricsEndpoint(metricsSources, config.metrics, log);
       log.info("vigil started", {
         mode: config.mode,

@@ -57,11 +57,13 @@ type Phase = "new" | "running" | "leaving" | "stopped";
 
 /** How long a message id is remembered; see seen-messages.ts. */
 const SEEN_WINDOW_MS = 120_000;
+const WRONG_KEY_WARNING_INTERVAL_MS = 60_000;
 /** How long leave() waits by default for its announcement to go out (Serf's BroadcastTimeout). */
 const LEAVE_TIMEOUT_MS = 5_000;
 
 export class Membership {
   readonly name: string;
+  private lastWrongKeyWarning = -Infinity;
   readonly tuning: GossipTuning;
   private readonly transport: Transport;
   private readonly keyring: Keyring;
@@ -492,8 +494,16 @@ export class Membership {
   }
 
   private drop(reason: DropReason): void {
-    this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
-    this.log.debug("gossip dropped input", { reason });
+    const count = (this.counters.dropped[reason] ?? 0) + 1;
+    this.counters.dropped[reason] = count;
+    // A wrong key is a misconfigured (or hostile) node, worth an operator's eye; once a minute is enough.
+    const now = this.clock.now();
+    if (reason === "wrong-key" && now - this.lastWrongKeyWarning >= WRONG_KEY_WARNING_INTERVAL_MS) {
+      this.lastWrongKeyWarning = now;
+      this.log.warn("gossip from a node with another encryption key was dropped", { dropped_so_far: count });
+    } else {
+      this.log.debug("gossip dropped input", { reason });
+    }
   }
 
   private newMessageId(): string {

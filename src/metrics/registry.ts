@@ -5,6 +5,7 @@ import { Registry } from "prom-client";
 import { registerAgentMetrics } from "./agents.ts";
 import { registerDnsMetrics, type DnsSource } from "./dns.ts";
 import { registerHealthMetrics, type HealthSource } from "./health.ts";
+import { registerGossipMetrics, type GossipSource } from "./gossip.ts";
 import { registerNodeMetrics, type NodeInfo } from "./node-info.ts";
 import { registerProbeMetrics, type ProbeRuns } from "./probes.ts";
 import { registerProcessMetrics } from "./process.ts";
@@ -12,6 +13,8 @@ import { registerProcessMetrics } from "./process.ts";
 export interface MetricsSources {
   dns: DnsSource;
   health: HealthSource;
+  /** Overwatch mode's gossip; undefined in standalone mode (the series then read 0). */
+  gossip?: () => GossipSource | undefined;
   probes: ProbeRuns;
   node: NodeInfo;
   /** prom-client's process metrics (CPU, memory, fds, event loop); default true. */
@@ -28,6 +31,7 @@ export function buildMetrics(sources: MetricsSources): NodeMetrics {
   const registry = new Registry();
   registerDnsMetrics(registry, sources.dns);
   const unhookHealth = registerHealthMetrics(registry, sources.health);
+  registerGossipMetrics(registry, sources.gossip ?? (() => undefined));
   const unhookProbes = registerProbeMetrics(registry, sources.probes);
   registerAgentMetrics(registry);
   registerNodeMetrics(registry, sources.node);

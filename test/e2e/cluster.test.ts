@@ -93,3 +93,25 @@ test("a killed backend leaves every node's answers once peers agree, within inte
   const reason = (await (await fetch(`${await nodes[0]!.apiUrl()}/api/v1/backends/app/${victim.address}`)).json()) as { backends: { reason: string }[] };
   expect(reason.backends[0]!.reason).toMatch(/confirmed by ow-/);
 }, 15_000);
+
+test("a node with another gossip key is kept out: it sees no one, and the others count and log its packets", async () => {
+  const intruder = await VigilProcess.start((dir) =>
+    config(0, false)(dir)
+      .replace(`encryption_key: "${KEY}"`, `encryption_key: "${randomBytes(32).toString("base64")}"`)
+      .replace("node_id: ow-1", "node_id: intruder")
+      .replace(`bind_address: "${NODES[0]}:${GOSSIP_PORT}"`, `bind_address: "127.0.0.44:${GOSSIP_PORT}"`)
+      .replace(/peers: \[[^\]]*\]/, `peers: ["${NODES[0]}:${GOSSIP_PORT}"]`),
+  );
+  try {
+    const metricsOf = async (node: VigilProcess) => {
+      const started = await node.waitForLog((l) => l.msg === "vigil started");
+      return (await fetch(`http://${started.metrics as string}/metrics`)).text();
+    };
+    await waitFor("ow-1 to count wrong-key packets", async () => /vigil_gossip_dropped_total\{reason="wrong-key"\} [1-9]/.test(await metricsOf(nodes[0]!)), 10_000);
+    await nodes[0]!.waitForLog((l) => l.msg === "gossip from a node with another encryption key was dropped");
+    expect((await members(intruder)).map((m) => m.name)).toEqual(["intruder"]);
+    expect((await members(nodes[0]!)).map((m) => m.name).sort()).toEqual(["ow-1", "ow-2", "ow-3"]);
+  } finally {
+    await intruder.stop();
+  }
+}, 20_000);
