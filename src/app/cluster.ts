@@ -117,7 +117,6 @@ export class Cluster {
       this.health.peersChanged(`verdicts from ${origin}`);
     });
     this.membership.onEvent((event) => {
-      this.log.info(`gossip member ${event.type}`, { member: event.member.name, address: event.member.address, reason: event.reason });
       if (event.type === "dead" || event.type === "left") {
         this.assembler.forget(event.member.name);
         if (this.peers.forget(event.member.name)) this.health.peersChanged(`${event.member.name} ${event.type}`);

@@ -23,6 +23,8 @@ export interface DecisionInputs {
   quorum?: { minPeersAgree: number; downVoters: string[]; reachable: number; current: HealthState };
 }
 
+export type Suspicion = "disputed" | "no quorum";
+
 export interface Decision {
   state: HealthState;
   reason: string;
@@ -30,8 +32,8 @@ export interface Decision {
   outByProbe: boolean;
   /** In only because of the min_healthy floor. */
   keptByFloor?: boolean;
-  /** This node's probes say down, but the peers have not agreed (or cannot be asked). */
-  suspect?: boolean;
+  /** This node's probes say down, but the peers do not agree (disputed) or cannot be asked (no quorum). */
+  suspect?: Suspicion;
 }
 
 export function decide(i: DecisionInputs): Decision {
@@ -64,13 +66,13 @@ function downWithQuorum(i: DecisionInputs, q: NonNullable<DecisionInputs["quorum
       state: q.current,
       reason: `no quorum: ${q.reachable} of ${q.minPeersAgree} peers in reach, last agreed state kept; own probe: ${i.verdictDetail}`,
       outByProbe: false,
-      suspect: true,
+      suspect: "no quorum",
     };
   }
   return {
     state: "up",
     reason: `suspect: own probe ${i.verdictDetail}, but ${q.downVoters.length} of ${q.minPeersAgree} peers agree`,
     outByProbe: false,
-    suspect: true,
+    suspect: "disputed",
   };
 }

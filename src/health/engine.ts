@@ -8,7 +8,7 @@ import type { Logger } from "../lib/log.ts";
 import type { Override, Overrides } from "../store/overrides.ts";
 import type { HealthEvent, HealthHistory, SavedState } from "../store/health-history.ts";
 import type { BackendReport, HealthBoard } from "./board.ts";
-import { decide, type Decision, type Verdict } from "./decide.ts";
+import { decide, type Decision, type Suspicion, type Verdict } from "./decide.ts";
 import { applyFloor, floorOf } from "./floor.ts";
 import { FlapDamper } from "./flap.ts";
 import type { PeerVerdicts } from "./peer-verdicts.ts";
@@ -56,7 +56,7 @@ interface Backend {
   reason: string;
   since: number;
   keptByFloor: boolean;
-  suspect: boolean;
+  suspect: Suspicion | undefined;
   /** Whether the stored state is this one (states resting on evidence are stored). */
   stored: boolean;
 }
@@ -132,7 +132,7 @@ export class HealthEngine {
           reason: savedState ? `saved before restart: ${savedState.reason}` : "new",
           since: saved?.since ?? now,
           keptByFloor: false,
-          suspect: false,
+          suspect: undefined,
           stored: savedState !== undefined,
         });
       }
@@ -225,7 +225,7 @@ export class HealthEngine {
       override: this.overrideFor(b, now),
       heldOutUntil: b.flap.heldOutUntil(now),
       recentChanges: b.flap.recentChanges(now),
-      suspect: b.suspect,
+      suspect: b.suspect !== undefined,
     }));
   }
 
@@ -295,7 +295,7 @@ export class HealthEngine {
       const changed = d.state !== b.state;
       // The floor holding a backend in, or peers not agreeing to take it out (and either ending), is
       // worth an event even without a change of state.
-      if (changed || Boolean(d.keptByFloor) !== b.keptByFloor || Boolean(d.suspect) !== b.suspect) {
+      if (changed || Boolean(d.keptByFloor) !== b.keptByFloor || d.suspect !== b.suspect) {
         round.events.push({ at: now, service: fqdn, address: b.address, port: b.port, oldState: b.state, newState: d.state, reason: d.reason, detail });
         this.deps.log.info("backend state changed", { service: fqdn, address: b.address, port: b.port, from: b.state, to: d.state, reason: d.reason });
       }
@@ -308,7 +308,7 @@ export class HealthEngine {
       b.state = d.state;
       b.reason = d.reason;
       b.keptByFloor = Boolean(d.keptByFloor);
-      b.suspect = Boolean(d.suspect);
+      b.suspect = d.suspect;
       if (!b.stored && (b.verdict !== "unknown" || this.overrideFor(b, now))) {
         round.states.push({ service: fqdn, address: b.address, port: b.port, state: b.state, reason: b.reason, since: b.since });
         b.stored = true;

@@ -33,7 +33,8 @@ describe("decide", () => {
 
   test("a backend kept in for want of agreement is suspect, and not probe evidence for the floor", () => {
     const kept = decide({ ...base, verdict: "down", quorum: { minPeersAgree: 1, downVoters: [], reachable: 1, current: "up" } });
-    expect(kept).toMatchObject({ state: "up", suspect: true, outByProbe: false });
+    expect(kept).toMatchObject({ state: "up", suspect: "disputed", outByProbe: false });
+    expect(decide({ ...base, verdict: "down", quorum: { minPeersAgree: 1, downVoters: [], reachable: 0, current: "up" } }).suspect).toBe("no quorum");
     expect(decide({ ...base, verdict: "down", quorum: { minPeersAgree: 1, downVoters: ["p"], reachable: 1, current: "up" } }).suspect).toBeUndefined();
   });
 

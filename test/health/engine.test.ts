@@ -185,6 +185,7 @@ describe("min_peers_agree", () => {
     const events = store.history.events({ limit: 10 }).map((e) => `${e.oldState}->${e.newState} ${e.reason}`);
     expect(events).toContain("up->up suspect: own probe timeout after 500 ms, but 0 of 1 peers agree");
     expect(events).toContain("up->down probe: timeout after 500 ms; confirmed by ow-2");
+    expect(events.at(-1)).toStartWith("down->down no quorum: 0 of 1 peers in reach, last agreed state kept");
   });
 
   test("an isolated node removes nothing on its own: every own verdict down, no peer in reach", () => {

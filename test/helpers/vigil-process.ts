@@ -25,12 +25,13 @@ export class VigilProcess {
   ) {}
 
   /** Starts `vigil --config <file>` with the given YAML; the temp dir holds config and data. */
-  static async start(configYaml: (dir: string) => string, extraEnv: Record<string, string> = {}): Promise<VigilProcess> {
+  /** `wrap` runs it through another command, e.g. `ip netns exec NAME`. */
+  static async start(configYaml: (dir: string) => string, extraEnv: Record<string, string> = {}, wrap: string[] = []): Promise<VigilProcess> {
     if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`npm run build\` first`);
     const dir = mkdtempSync(join(tmpdir(), "vigil-e2e-"));
     const configPath = join(dir, "vigil.yaml");
     writeFileSync(configPath, configYaml(dir));
-    return VigilProcess.spawn([BINARY, "--config", configPath], dir, configPath, extraEnv);
+    return VigilProcess.spawn([...wrap, BINARY, "--config", configPath], dir, configPath, extraEnv);
   }
 
   static spawn(cmd: string[], dir: string, configPath: string, extraEnv: Record<string, string> = {}): VigilProcess {

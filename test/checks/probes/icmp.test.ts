@@ -24,8 +24,8 @@ import {
   type OpenResult,
 } from "../../../src/checks/probes/icmp.ts";
 import { EAGAIN, internetChecksum } from "../../../src/checks/probes/icmp-socket.ts";
+import { IS_ROOT, sh, VethNamespace } from "../../helpers/netns.ts";
 
-const IS_ROOT = process.geteuid?.() === 0;
 /** IPv6 is compiled in and enabled (the kernel lists its addresses here). */
 const HAS_IPV6 = existsSync("/proc/net/if_inet6");
 const FAMILIES = HAS_IPV6 ? 2 : 1;
@@ -37,11 +37,6 @@ function target(address: string, timeout = 1000): ProbeTarget {
 
 function run(prober: IcmpProber, address: string, timeout = 1000): Promise<ProbeResult> {
   return prober.probe(target(address, timeout), AbortSignal.timeout(timeout));
-}
-
-function sh(...argv: string[]): { ok: boolean; out: string } {
-  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
-  return { ok: r.exitCode === 0, out: `${r.stdout.toString()}${r.stderr.toString()}`.trim() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -75,70 +70,14 @@ function createDatagramProber(): { prober: IcmpProber; note: string } {
 // A network namespace with one end of a veth pair in it. Set up here, at load time, so the tests
 // can be skipped (with the reason) when it cannot be built.
 
-const tag = crypto.getRandomValues(new Uint8Array(3));
-const hex = Array.from(tag, (b) => b.toString(16).padStart(2, "0")).join("");
-const NS = `vigil-icmp-${hex}`;
-const HOST_IF = `vi${hex}h`;
-const NS_IF = `vi${hex}n`;
-const V4_NET = `198.${18 + (tag[0]! & 1)}.${tag[1]}.${(tag[2]! & 0x3f) * 4}`;
-const V4_BASE = V4_NET.split(".").map(Number);
-const V4_HOST = `${V4_BASE[0]}.${V4_BASE[1]}.${V4_BASE[2]}.${V4_BASE[3]! + 1}`;
-const V4_NS = `${V4_BASE[0]}.${V4_BASE[1]}.${V4_BASE[2]}.${V4_BASE[3]! + 2}`;
-const V6_NET = `2001:db8:${tag[0]!.toString(16)}${tag[1]!.toString(16).padStart(2, "0")}:${tag[2]!.toString(16)}::`;
-const V6_HOST = `${V6_NET}1`;
-const V6_NS = `${V6_NET}2`;
-
-function setUpNamespace(): string | null {
-  if (!IS_ROOT) return "not root: cannot create a network namespace";
-  if (!Bun.which("ip")) return "the ip command (iproute2) is not installed";
-  const steps: string[][] = [
-    ["ip", "netns", "add", NS],
-    // The safety net first: with the veth's own route gone these prefixes are refused, not routed.
-    ["ip", "route", "add", "unreachable", `${V4_NET}/30`, "metric", "4000"],
-    ["ip", "-6", "route", "add", "unreachable", `${V6_NET}/64`, "metric", "4000"],
-    ["ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", NS_IF],
-    ["ip", "link", "set", NS_IF, "netns", NS],
-    ["ip", "addr", "add", `${V4_HOST}/30`, "dev", HOST_IF],
-    ["ip", "addr", "add", `${V6_HOST}/64`, "dev", HOST_IF, "nodad"],
-    ["ip", "link", "set", HOST_IF, "up"],
-    // Keep the namespace's IPv6 address while its link is down, so "up again" needs no re-adding.
-    ["ip", "netns", "exec", NS, "sysctl", "-qw", `net.ipv6.conf.${NS_IF}.keep_addr_on_down=1`],
-    ["ip", "-n", NS, "addr", "add", `${V4_NS}/30`, "dev", NS_IF],
-    ["ip", "-n", NS, "addr", "add", `${V6_NS}/64`, "dev", NS_IF, "nodad"],
-    ["ip", "-n", NS, "link", "set", "lo", "up"],
-    ["ip", "-n", NS, "link", "set", NS_IF, "up"],
-  ];
-  for (const step of steps) {
-    const r = sh(...step);
-    if (!r.ok) return `\`${step.join(" ")}\` failed: ${r.out}`;
-  }
-  return null;
-}
-
-function tearDownNamespace(): void {
-  sh("ip", "netns", "del", NS); // takes the veth pair with it
-  sh("ip", "link", "del", HOST_IF);
-  sh("ip", "route", "del", "unreachable", `${V4_NET}/30`, "metric", "4000");
-  sh("ip", "-6", "route", "del", "unreachable", `${V6_NET}/64`, "metric", "4000");
-}
-
+const ns = new VethNamespace("vigil-icmp", true);
+const [V4_HOST, V4_NS, V6_NS, HOST_IF] = [ns.hostAddress, ns.nsAddress, ns.nsAddress6, ns.hostIf];
 /** The namespace end's link, down (a host that stopped answering) or up. */
-function setNamespaceLink(state: "up" | "down"): void {
-  const r = sh("ip", "-n", NS, "link", "set", NS_IF, state);
-  if (!r.ok) throw new Error(`ip link set ${state}: ${r.out}`);
-}
+const setNamespaceLink = (state: "up" | "down") => ns.setLink(state, "ns");
+const assertLocalRoute = (address: string) => ns.assertRouted(address);
 
-/** Refuses to probe unless the kernel would send to this address through our veth. */
-function assertLocalRoute(address: string): void {
-  const r = sh("ip", ...(address.includes(":") ? ["-6"] : []), "route", "get", address);
-  if (!r.ok || !r.out.includes(`dev ${HOST_IF}`)) throw new Error(`${address} is not routed via ${HOST_IF}: ${r.out}`);
-}
-
-const namespaceProblem = setUpNamespace();
-if (namespaceProblem) {
-  tearDownNamespace();
-  console.warn(`icmp.test: network namespace tests skipped: ${namespaceProblem}`);
-}
+const namespaceProblem = ns.create();
+if (namespaceProblem) console.warn(`icmp.test: network namespace tests skipped: ${namespaceProblem}`);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -156,7 +95,7 @@ if (datagramProblem) console.warn(`icmp.test: datagram-socket tests skipped: ${d
 
 afterAll(() => {
   for (const prober of probers) prober.close();
-  if (!namespaceProblem) tearDownNamespace();
+  if (!namespaceProblem) ns.destroy();
 });
 
 const byMode = () => [
