@@ -90,6 +90,18 @@ export const MIGRATIONS: readonly Migration[] = [
         summary TEXT NOT NULL
       ) STRICT;`,
   },
+  {
+    name: "agents: public keys pinned on first use",
+    sql: `
+      CREATE TABLE agents (
+        agent_id            TEXT PRIMARY KEY,
+        service             TEXT NOT NULL,
+        public_key          BLOB NOT NULL,
+        first_seen          INTEGER NOT NULL,
+        last_seen           INTEGER NOT NULL,
+        rekey_allowed_until INTEGER
+      ) STRICT;`,
+  },
 ];
 
 export function schemaVersion(db: SqlDatabase): number {

@@ -6,6 +6,7 @@ import { createOverrides, type Overrides } from "./overrides.ts";
 import { createHealthHistory, type HealthHistory } from "./health-history.ts";
 import { createDnssecKeys, type DnssecKeys } from "./dnssec-keys.ts";
 import { createAudit, type Audit } from "./audit.ts";
+import { createAgents, type Agents } from "./agents.ts";
 
 export interface Store {
   /** Path of the database file. */
@@ -18,6 +19,7 @@ export interface Store {
   readonly history: HealthHistory;
   readonly dnssecKeys: DnssecKeys;
   readonly audit: Audit;
+  readonly agents: Agents;
   /** Closes the database; calling it again does nothing. */
   close(): void;
 }
@@ -34,6 +36,7 @@ export function createStore(db: SqlDatabase, file: string): Store {
     history: createHealthHistory(db),
     dnssecKeys: createDnssecKeys(db),
     audit: createAudit(db),
+    agents: createAgents(db),
     close() {
       if (open) db.close();
       open = false;
