@@ -88,6 +88,14 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: "get", path: "/api/v1/dnssec/sync/status", summary: "This node's DNSSEC key tags and each peer's last key sync.", errors: [404] },
   { method: "get", path: "/api/v1/dnssec/sync/keyset", summary: "The zones' key sets sealed under api.token, for peer nodes (needs the token).", errors: [401, 404] },
   { method: "get", path: "/api/v1/cluster/members", summary: "Gossip members as this node sees them, and each peer's last verdict report (404 in standalone mode).", errors: [404] },
+  { method: "get", path: "/api/v1/agents", summary: "Registered agents: pinned key, services, last heartbeat, stale or not (404 unless overwatch mode).", errors: [404] },
+  {
+    method: "post",
+    path: "/api/v1/agents/{agent_id}/rekey",
+    summary: "Let the next new key this agent presents replace its pinned key, once (a reinstalled agent).",
+    body: { ttl: { type: "string", description: 'How long the permission lasts ("1h" by default).' } },
+    errors: [400, 401, 403, 404],
+  },
   { method: "get", path: "/api/v1/openapi.json", summary: "This description." },
 ];
 

@@ -1,7 +1,8 @@
-// Overwatch mode's gossip: this node in the SWIM cluster of overwatches, its own verdicts sent to the
-// others, theirs fed to the health engine so min_peers_agree can be judged. Verdicts go out whole on
-// every change and every VERDICT_INTERVAL_MS, so a lost packet costs at most one interval, and a
-// report older than three intervals counts for nothing.
+// Overwatch mode's gossip: this node in the SWIM cluster of overwatches and agents. Its own verdicts go
+// to the other overwatches, theirs feed the health engine so min_peers_agree can be judged; agents'
+// claims go to the agent registry. Verdicts go out whole on every change and every
+// VERDICT_INTERVAL_MS, so a lost packet costs at most one interval, and a report older than three
+// intervals counts for nothing.
 
 import { networkInterfaces } from "node:os";
 import type { Config, HostPort } from "../config/types.ts";
@@ -14,6 +15,8 @@ import { Membership } from "../cluster/membership.ts";
 import type { Member } from "../cluster/member-table.ts";
 import { NetTransport } from "../cluster/net-transport.ts";
 import { decodeVerdicts, encodeVerdicts, VerdictAssembler } from "../cluster/verdict-messages.ts";
+import { decodeClaim, isClaimPayload } from "../cluster/claims.ts";
+import type { AgentRegistry } from "../health/agent-registry.ts";
 import type { HealthEngine } from "../health/engine.ts";
 import { PeerVerdicts } from "../health/peer-verdicts.ts";
 
@@ -31,10 +34,13 @@ export class Cluster {
   private publishQueued = false;
   readonly rejected = { verdicts: 0 };
 
+  private registryTimer: TimerHandle | undefined;
+
   private constructor(
     private readonly membership: Membership,
     private readonly peers: PeerVerdicts,
     private readonly health: HealthEngine,
+    private readonly agents: AgentWiring,
     private readonly clock: Clock,
     private readonly log: Logger,
     config: Config,
@@ -47,7 +53,7 @@ export class Cluster {
     return new PeerVerdicts(VERDICT_FRESHNESS_MS);
   }
 
-  static async start(config: Config, peers: PeerVerdicts, health: HealthEngine, clock: Clock, log: Logger): Promise<Cluster> {
+  static async start(config: Config, peers: PeerVerdicts, health: HealthEngine, agents: AgentWiring, clock: Clock, log: Logger): Promise<Cluster> {
     const gossip = config.gossip;
     const bind = gossip.bind_address!;
     let transport: NetTransport;
@@ -68,7 +74,7 @@ export class Cluster {
       clock,
       logger: log.with({ part: "gossip" }),
     });
-    const cluster = new Cluster(membership, peers, health, clock, log, config);
+    const cluster = new Cluster(membership, peers, health, agents, clock, log, config);
     cluster.wire();
     health.setMinPeersAgree(gossip.min_peers_agree);
     membership.start();
@@ -79,6 +85,8 @@ export class Cluster {
   /** A reload: new peers to join, a new quorum size. Keys and the bind address need a restart. */
   reconfigure(config: Config): void {
     this.peerAddresses = config.gossip.peers.map(formatHostPort);
+    if (this.agents.registry.reconfigure(config, this.clock.now())) this.agents.changed("agent tokens or stale timers changed");
+    this.armRegistry();
     this.health.setMinPeersAgree(config.gossip.min_peers_agree);
     void this.joinMissing();
   }
@@ -98,6 +106,7 @@ export class Cluster {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) timer.cancel();
+    this.registryTimer?.cancel();
     // Bounded: a stopping node should not wait out the whole retransmit schedule (SIGTERM has 5 s).
     await this.membership.leave(LEAVE_WAIT_MS).catch(() => undefined);
     await this.membership.shutdown();
@@ -105,6 +114,7 @@ export class Cluster {
 
   private wire(): void {
     this.membership.onMessage(({ origin, payload }) => {
+      if (isClaimPayload(payload)) return this.receiveClaim(origin, payload);
       const decoded = decodeVerdicts(payload);
       if (!decoded.ok) {
         this.rejected.verdicts++;
@@ -126,6 +136,35 @@ export class Cluster {
     this.health.onOwnVerdictChange(() => this.queuePublish());
     this.every(VERDICT_INTERVAL_MS, () => this.publish());
     this.every(REJOIN_INTERVAL_MS, () => void this.joinMissing());
+  }
+
+  private receiveClaim(origin: string, payload: Uint8Array): void {
+    const { registry } = this.agents;
+    const decoded = decodeClaim(payload);
+    if (!decoded.ok) {
+      registry.countUndecodable(decoded.reason);
+      this.log.debug("agent claim dropped", { from: origin, reason: decoded.reason, detail: decoded.detail });
+      return;
+    }
+    const result = registry.receive(decoded.claim, this.clock.now());
+    if (result.outcome === "rejected") {
+      this.log.debug("agent claim rejected", { from: origin, agent: decoded.claim.agentId, reason: result.reason, detail: result.detail });
+    } else if (result.outcome === "accepted" && result.changed) {
+      this.agents.changed(`claim from agent ${decoded.claim.agentId}`);
+    }
+    this.armRegistry();
+  }
+
+  /** Agents go stale and are dropped by time alone: wake up when the registry is next due. */
+  private armRegistry(): void {
+    this.registryTimer?.cancel();
+    const now = this.clock.now();
+    const due = this.agents.registry.nextDue(now);
+    if (due === undefined || this.stopped) return;
+    this.registryTimer = this.clock.setTimeout(() => {
+      if (this.agents.registry.tick(this.clock.now())) this.agents.changed("agent heartbeats timed out");
+      this.armRegistry();
+    }, Math.max(0, due - now));
   }
 
   /** Several verdicts change in one probe round: send one report after them. */
@@ -162,6 +201,12 @@ export class Cluster {
     }, ms);
     this.timers.add(timer);
   }
+}
+
+/** The agents' side of the cluster: their registry, and what to do when what they claim changes. */
+export interface AgentWiring {
+  registry: AgentRegistry;
+  changed(why: string): void;
 }
 
 /**

@@ -2,7 +2,7 @@
 // every part: start order is store → health → checks → answer engine → listeners → API → metrics; stop is
 // the reverse.
 
-import type { Config } from "../config/types.ts";
+import type { Config, ServiceConfig } from "../config/types.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { createLogger, type Logger, type LogSettings, type LogSink } from "../lib/log.ts";
 import { errorMessage, StartupError } from "../lib/errors.ts";
@@ -22,8 +22,11 @@ import { HealthChecks } from "./health-checks.ts";
 import { MetricsEndpoint } from "./metrics.ts";
 import { DnssecKeys } from "./dnssec-keys.ts";
 import { Cluster } from "./cluster.ts";
+import { withAgentBackends, type AgentView } from "./agent-services.ts";
+import { AgentRegistry } from "../health/agent-registry.ts";
 import { dnssecRoutes } from "../api/dnssec-routes.ts";
 import { clusterRoutes } from "../api/cluster-routes.ts";
+import { agentRoutes } from "../api/agent-routes.ts";
 import { explain, isKnownType } from "../dns/server/explain.ts";
 
 /** Where a (re)load reads its config from: a file path, or the embedded demo. */
@@ -52,18 +55,27 @@ interface Parts {
   keys: DnssecKeys | undefined;
   /** Overwatch mode: gossip with the other overwatches. */
   cluster: Cluster | undefined;
+  /** Overwatch mode: the agents and the backends they announce. */
+  agents: AgentRegistry | undefined;
 }
 
 export class VigilNode {
   readonly reloads = { succeeded: 0, failed: 0 };
   private api: ApiServer | undefined;
+  /** The config's services plus the agents' (overwatch mode): what DNS answers for. */
+  private services: ServiceConfig[];
+  private servicesShape = "";
+  /** "address|port" of every backend an agent announced, for the validation-probe metric. */
+  private agentTargets = new Set<string>();
   private metrics: MetricsEndpoint | undefined;
 
   private constructor(
     private config: Config,
     private readonly source: ConfigSource,
     private readonly parts: Parts,
-  ) {}
+  ) {
+    this.services = config.services;
+  }
 
   static async start(source: ConfigSource, options: NodeOptions = {}): Promise<VigilNode> {
     const clock = options.clock ?? systemClock;
@@ -92,14 +104,18 @@ export class VigilNode {
       const dns = new DnsServer(pipeline, tcpLimitsOf(config));
       await dns.reconcile(config.dns.listen_address, tcpLimitsOf(config));
       undo.unshift(() => dns.close());
-      const cluster = peers ? await Cluster.start(config, peers, health, clock, log) : undefined;
+      const agents = peers ? agentRegistryFor(config, store, log) : undefined;
+      // The node does not exist yet when gossip starts; claims arriving before it do after it.
+      let onAgents = (_why: string) => {};
+      const cluster = peers && agents ? await Cluster.start(config, peers, health, { registry: agents, changed: (why) => onAgents(why) }, clock, log) : undefined;
       if (cluster) undo.unshift(() => void cluster.stop());
-      const node = new VigilNode(config, source, { log, logSettings, store, board, health, checks, pipeline, dns, clock, keys, cluster });
+      const node = new VigilNode(config, source, { log, logSettings, store, board, health, checks, pipeline, dns, clock, keys, cluster, agents });
+      onAgents = (why) => node.applyAgents(why);
       // New keys (a rollover step, or keys from a peer) change the zones' DNSKEY sets: rebuild.
       keys?.keyring.onChange(() => node.rebuildAnswers("dnssec keys changed"));
       node.api = node.startApi(config);
       undo.unshift(() => node.api?.stop());
-      const metricsSources = { dns: pipeline, health, probes: checks, node: { ...versionInfo, reloads: node.reloads }, gossip: () => cluster };
+      const metricsSources = { dns: pipeline, health, probes: checks, node: { ...versionInfo, reloads: node.reloads }, gossip: () => cluster, agents: () => node.agentMetrics() };
       node.metrics = new MetricsEndpoint(metricsSources, config.metrics, log);
       log.info("vigil started", {
         mode: config.mode,
@@ -156,13 +172,15 @@ export class VigilNode {
     const { dns, checks, pipeline, store, clock, log, logSettings, keys } = this.parts;
     let next: Config;
     let engine: AnswerEngine;
+    let view: AgentView;
     try {
       next = this.source();
       if (next.dns.dnssec.enabled !== this.config.dns.dnssec.enabled) {
         throw new Error("dns.dnssec.enabled changed: turning signing on or off needs a restart");
       }
       await keys?.setZones(next.dns.zones);
-      engine = buildOrThrow(next, store, clock, keys);
+      view = this.agentView(next);
+      engine = buildOrThrow({ ...next, services: view.services }, store, clock, keys);
     } catch (err) {
       return this.reloadFailed(errorMessage(err));
     }
@@ -175,7 +193,9 @@ export class VigilNode {
     for (const key of ["mode", "data_dir"] as const) {
       if (next[key] !== this.config[key]) log.warn(`${key} changed: takes effect at the next restart`, { key });
     }
-    checks.configure(next.services);
+    checks.configure(view.services);
+    this.services = view.services;
+    this.parts.health.setAgentClaims(view.claims, "config reloaded");
     this.parts.cluster?.reconfigure(next);
     pipeline.setEngine(engine);
     Object.assign(logSettings, next.logging);
@@ -192,11 +212,42 @@ export class VigilNode {
   rebuildAnswers(why: string): void {
     const { pipeline, store, clock, keys, log } = this.parts;
     try {
-      pipeline.setEngine(buildOrThrow(this.config, store, clock, keys));
+      pipeline.setEngine(buildOrThrow({ ...this.config, services: this.services }, store, clock, keys));
       log.info("answers rebuilt", { why });
     } catch (err) {
       log.error("could not rebuild answers; the previous ones keep serving", { why, error: errorMessage(err) });
     }
+  }
+
+  /**
+   * What agents claim changed (overwatch mode): their claims go to the health engine; a backend or
+   * service that came or went also changes what is probed and answered.
+   */
+  applyAgents(why: string): void {
+    const { checks, health, log } = this.parts;
+    const view = this.agentView(this.config);
+    const shape = JSON.stringify(view.services.map((s) => [s.fqdn, s.backends.map((b) => `${b.address}|${b.port}`)]));
+    if (shape !== this.servicesShape) {
+      this.servicesShape = shape;
+      this.services = view.services;
+      checks.configure(view.services);
+      this.rebuildAnswers(why);
+      log.info("agent backends changed", { why, services: view.services.length });
+    }
+    health.setAgentClaims(view.claims, why);
+    this.agentTargets = new Set([...view.claims.keys()].map((key) => key.slice(key.indexOf("|") + 1)));
+  }
+
+  /** What the agent series read (overwatch mode), else undefined. */
+  agentMetrics() {
+    const { agents, clock } = this.parts;
+    if (!agents) return undefined;
+    return { counts: () => agents.counts(clock.now()), announces: (address: string, port: number) => this.agentTargets.has(`${address}|${port}`) };
+  }
+
+  private agentView(config: Config): AgentView {
+    const agents = this.parts.agents;
+    return agents ? withAgentBackends(config, agents.backends(this.parts.clock.now())) : { services: config.services, claims: new Map() };
   }
 
   async stop(): Promise<void> {
@@ -241,6 +292,7 @@ export class VigilNode {
       mount: [
         ...(keys ? [dnssecRoutes({ keyring: keys.keyring, sync: keys.sync, token: config.api.token, now: () => clock.now() })] : []),
         clusterRoutes(() => this.parts.cluster),
+        agentRoutes(() => this.parts.agents, () => clock.now()),
       ],
       allowedNetworks: config.api.allowed_networks,
       access: { token: config.api.token, readOnly: config.api.read_only },
@@ -250,7 +302,7 @@ export class VigilNode {
       health,
       history: store.history,
       audit: store.audit,
-      services: () => this.config.services,
+      services: () => this.services,
       probeStats: () => this.parts.checks.stats(),
       config: () => this.config,
       reload: () => this.reload(),
@@ -276,4 +328,13 @@ function buildOrThrow(config: Config, store: Store, clock: Clock, keys: DnssecKe
 
 function tcpLimitsOf(config: Config) {
   return { idleTimeoutMs: config.dns.tcp.idle_timeout, maxConnections: config.dns.tcp.max_connections };
+}
+
+function agentRegistryFor(config: Config, store: Store, log: Logger): AgentRegistry {
+  const registry = new AgentRegistry({ pins: store.agents, config });
+  registry.onEvent((event) => {
+    const { type, ...fields } = event;
+    (type === "agent-key-rejected" ? log.warn : log.info).call(log, `agents: ${type}`, fields);
+  });
+  return registry;
 }

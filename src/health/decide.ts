@@ -19,8 +19,12 @@ export interface DecisionInputs {
   heldOutUntil?: number;
   /** The state saved before the last restart, used until the first verdict. */
   saved?: { state: HealthState; reason: string };
+  /** What the agent beside the backend claims (overwatch mode); "unknown" once its heartbeats went stale. */
+  agent?: { claim: "healthy" | "unhealthy" | "draining" | "unknown"; detail: string };
   /** With min_peers_agree > 0: what the other overwatches say, and the state the backend has now. */
-  quorum?: { minPeersAgree: number; downVoters: string[]; reachable: number; current: HealthState };
+  quorum?: { minPeersAgree: number; downVoters: string[]; reachable: number };
+  /** The effective state the backend has now (kept when nothing new can be said). */
+  current?: HealthState;
 }
 
 export type Suspicion = "disputed" | "no quorum";
@@ -40,11 +44,18 @@ export function decide(i: DecisionInputs): Decision {
   if (i.override) {
     return { state: i.override.healthy ? "up" : "down", reason: `override: ${i.override.reason}`, outByProbe: false };
   }
+  if (i.agent?.claim === "draining") return { state: "down", reason: `agent: draining${i.agent.detail ? ` (${i.agent.detail})` : ""}`, outByProbe: false };
   if (i.heldOutUntil !== undefined && i.now < i.heldOutUntil) {
     return { state: "down", reason: `flapping: held out until ${new Date(i.heldOutUntil).toISOString()}`, outByProbe: true };
   }
   if (i.verdict === "up") return { state: "up", reason: `probe: ${i.verdictDetail}`, outByProbe: false };
   if (i.verdict === "down") return i.quorum && i.quorum.minPeersAgree > 0 ? downWithQuorum(i, i.quorum) : probeDown(i);
+  // No verdict of this node's own: the agent's fresh claim. A stale one tells nothing, so the state stays.
+  if (i.agent?.claim === "healthy") return { state: "up", reason: `agent: ${i.agent.detail || "healthy"}`, outByProbe: false };
+  if (i.agent?.claim === "unhealthy") return { state: "down", reason: `agent: ${i.agent.detail || "unhealthy"}`, outByProbe: false };
+  if (i.agent?.claim === "unknown") {
+    return { state: i.current ?? "up", reason: "agent: no heartbeat within stale.threshold, last state kept", outByProbe: false };
+  }
   // A saved state stands in for a verdict still to come; a backend without a check gets none, so for it
   // the saved state (an override's, say) would never end.
   if (i.saved && i.watched) return { state: i.saved.state, reason: `saved before restart: ${i.saved.reason}`, outByProbe: false };
@@ -63,7 +74,7 @@ function downWithQuorum(i: DecisionInputs, q: NonNullable<DecisionInputs["quorum
   }
   if (q.reachable < q.minPeersAgree) {
     return {
-      state: q.current,
+      state: i.current ?? "up",
       reason: `no quorum: ${q.reachable} of ${q.minPeersAgree} peers in reach, last agreed state kept; own probe: ${i.verdictDetail}`,
       outByProbe: false,
       suspect: "no quorum",

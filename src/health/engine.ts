@@ -14,6 +14,11 @@ import { FlapDamper } from "./flap.ts";
 import type { PeerVerdicts } from "./peer-verdicts.ts";
 import { backendKey, type HealthState } from "./snapshot.ts";
 
+export interface AgentInput {
+  claim: "healthy" | "unhealthy" | "draining" | "unknown";
+  detail: string;
+}
+
 interface Round {
   reports: BackendReport[];
   events: HealthEvent[];
@@ -89,6 +94,8 @@ export class HealthEngine {
   private readonly changeListeners = new Set<(change: StateChange) => void>();
   private readonly verdictListeners = new Set<() => void>();
   private minPeersAgree = 0;
+  /** What agents claim, by backend key (overwatch mode). */
+  private agentClaims: ReadonlyMap<string, AgentInput> = new Map();
 
   /** States saved before the last restart, by backend key: answers start from them. */
   private readonly savedStates: Map<string, { state: string; reason: string; since: number }>;
@@ -195,6 +202,12 @@ export class HealthEngine {
     this.decideAll(`min_peers_agree is ${count}`);
   }
 
+  /** The agents' claims now, by backend key; replaces what was there. */
+  setAgentClaims(claims: ReadonlyMap<string, AgentInput>, why: string): void {
+    this.agentClaims = claims;
+    this.decideAll(why);
+  }
+
   /** The peers' verdicts or their membership changed. */
   peersChanged(why: string): void {
     this.decideAll(why);
@@ -286,7 +299,9 @@ export class HealthEngine {
         verdictDetail: b.verdictDetail,
         heldOutUntil: b.flap.heldOutUntil(now),
         saved: b.saved,
-        quorum: this.quorumFor(backendKey(fqdn, b.address, b.port), b.state, now),
+        quorum: this.quorumFor(backendKey(fqdn, b.address, b.port), now),
+        current: b.state,
+        agent: this.agentClaims.get(backendKey(fqdn, b.address, b.port)),
       }),
     );
     const final = applyFloor(decisions, floorOf(service, members.length), (i) => members[i]!.state === "up");
@@ -317,10 +332,10 @@ export class HealthEngine {
     });
   }
 
-  private quorumFor(key: string, current: HealthState, now: number) {
+  private quorumFor(key: string, now: number) {
     const peers = this.deps.peers;
     if (!peers || this.minPeersAgree === 0) return undefined;
-    return { minPeersAgree: this.minPeersAgree, current, ...peers.tally(key, now) };
+    return { minPeersAgree: this.minPeersAgree, ...peers.tally(key, now) };
   }
 
   private commit(round: Round): void {

@@ -1,24 +1,44 @@
-// Series for the agent and gossip layer, which this version does not have yet. They are exported
-// now, at zero, so dashboards and alerts can be written against names that will not change.
+// Agents (overwatch mode): how many are registered and stale, and this node's own validation probes
+// of the backends they announce. In standalone mode the series are there and read 0.
 
 import { Counter, Gauge, type Registry } from "prom-client";
+import type { ProbeRuns } from "./probes.ts";
 
-export function registerAgentMetrics(registry: Registry): void {
+export interface AgentSource {
+  counts(): { registered: number; stale: number };
+  /** Whether a probe target is a backend that an agent announced. */
+  announces(address: string, port: number): boolean;
+}
+
+/** Returns a function that stops observing probe runs. */
+export function registerAgentMetrics(registry: Registry, source: () => AgentSource | undefined, runs: ProbeRuns): () => void {
   new Gauge({
     name: "vigil_agents_registered",
-    help: "Agents that announced backends to this node and have not been dropped (always 0 until agent mode exists).",
+    help: "Agents that announced backends to this node and have not been dropped (stale.remove_after).",
     registers: [registry],
+    collect() {
+      this.set(source()?.counts().registered ?? 0);
+    },
   });
   new Gauge({
     name: "vigil_stale_agents",
-    help: "Registered agents without a heartbeat for longer than stale.threshold: their claims count as unknown (always 0 until agent mode exists).",
+    help: "Registered agents without a heartbeat for longer than stale.threshold: their claims count as unknown.",
     registers: [registry],
+    collect() {
+      this.set(source()?.counts().stale ?? 0);
+    },
   });
   const validation = new Counter({
     name: "vigil_validation_checks_total",
-    help: "This node's own probe runs of backends that agents announced, by outcome, which it weighs against the agents' claims (always 0 until agent mode exists).",
+    help: "This node's own probe runs of backends that agents announced, by outcome; this node's verdict wins over the agent's claim.",
     labelNames: ["result"],
     registers: [registry],
   });
   for (const result of ["up", "warning", "down"]) validation.inc({ result }, 0);
+  return runs.observeRuns({
+    started() {},
+    finished(target, result) {
+      if (source()?.announces(target.address, target.port)) validation.inc({ result: result.status });
+    },
+  });
 }

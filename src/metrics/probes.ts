@@ -7,7 +7,7 @@ import { Counter, Histogram, type Registry } from "prom-client";
 export interface ProbeRuns {
   observeRuns(observer: {
     started(target: { check: { type: string } }, lateMs: number): void;
-    finished(target: { check: { type: string } }, result: { status: string; durationMs: number }): void;
+    finished(target: { check: { type: string }; address: string; port: number }, result: { status: string; durationMs: number }): void;
   }): () => void;
 }
 

@@ -2,7 +2,7 @@
 // global registry, so two nodes in one process, as in tests, never mix their numbers).
 
 import { Registry } from "prom-client";
-import { registerAgentMetrics } from "./agents.ts";
+import { registerAgentMetrics, type AgentSource } from "./agents.ts";
 import { registerDnsMetrics, type DnsSource } from "./dns.ts";
 import { registerHealthMetrics, type HealthSource } from "./health.ts";
 import { registerGossipMetrics, type GossipSource } from "./gossip.ts";
@@ -15,6 +15,8 @@ export interface MetricsSources {
   health: HealthSource;
   /** Overwatch mode's gossip; undefined in standalone mode (the series then read 0). */
   gossip?: () => GossipSource | undefined;
+  /** Overwatch mode's agent registry; undefined otherwise. */
+  agents?: () => AgentSource | undefined;
   probes: ProbeRuns;
   node: NodeInfo;
   /** prom-client's process metrics (CPU, memory, fds, event loop); default true. */
@@ -33,7 +35,7 @@ export function buildMetrics(sources: MetricsSources): NodeMetrics {
   const unhookHealth = registerHealthMetrics(registry, sources.health);
   registerGossipMetrics(registry, sources.gossip ?? (() => undefined));
   const unhookProbes = registerProbeMetrics(registry, sources.probes);
-  registerAgentMetrics(registry);
+  const unhookAgents = registerAgentMetrics(registry, sources.agents ?? (() => undefined), sources.probes);
   registerNodeMetrics(registry, sources.node);
   if (sources.process !== false) registerProcessMetrics(registry);
   return {
@@ -41,6 +43,7 @@ export function buildMetrics(sources: MetricsSources): NodeMetrics {
     close() {
       unhookHealth();
       unhookProbes();
+      unhookAgents();
     },
   };
 }

@@ -1,11 +1,12 @@
 import { afterAll, expect, test } from "bun:test";
 import { dnssecRoutes } from "../../src/api/dnssec-routes.ts";
 import { clusterRoutes } from "../../src/api/cluster-routes.ts";
+import { agentRoutes } from "../../src/api/agent-routes.ts";
 import { ROUTES } from "../../src/api/openapi.ts";
 import { apiHarness } from "./harness.ts";
 
 const h = apiHarness(undefined, {
-  mount: [clusterRoutes(() => undefined), dnssecRoutes({ keyring: undefined, sync: undefined, token: undefined, now: () => 0 })],
+  mount: [clusterRoutes(() => undefined), agentRoutes(() => undefined, () => 0), dnssecRoutes({ keyring: undefined, sync: undefined, token: undefined, now: () => 0 })],
 });
 afterAll(() => h.close());
 

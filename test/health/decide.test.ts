@@ -17,11 +17,15 @@ describe("decide", () => {
     ["no verdict and nothing saved: up until checked", {}, "up", /^not checked yet$/],
     ["no health check at all: up", { watched: false }, "up", /^no health check configured$/],
     ["no health check: a saved state (an old override's) does not stick", { watched: false, saved: { state: "down", reason: "override: drain" } }, "up", /^no health check configured$/],
-    ["quorum: own down confirmed by enough peers is down", { verdict: "down", verdictDetail: "timeout", quorum: { minPeersAgree: 1, downVoters: ["ow-2"], reachable: 2, current: "up" } }, "down", /^probe: timeout; confirmed by ow-2$/],
-    ["quorum: own down, peers in reach but not agreeing: stays in as suspect", { verdict: "down", verdictDetail: "timeout", quorum: { minPeersAgree: 2, downVoters: ["ow-2"], reachable: 2, current: "up" } }, "up", /^suspect: own probe timeout, but 1 of 2 peers agree$/],
-    ["quorum: too few peers in reach keeps the last agreed state (up)", { verdict: "down", verdictDetail: "timeout", quorum: { minPeersAgree: 1, downVoters: [], reachable: 0, current: "up" } }, "up", /^no quorum: 0 of 1 peers in reach, last agreed state kept/],
-    ["quorum: too few peers in reach keeps the last agreed state (down)", { verdict: "down", verdictDetail: "timeout", quorum: { minPeersAgree: 2, downVoters: ["ow-2"], reachable: 1, current: "down" } }, "down", /^no quorum: 1 of 2/],
-    ["quorum: own up needs no one", { verdict: "up", quorum: { minPeersAgree: 2, downVoters: ["ow-2", "ow-3"], reachable: 2, current: "down" } }, "up", /^probe: HTTP 200$/],
+    ["quorum: own down confirmed by enough peers is down", { verdict: "down", verdictDetail: "timeout", quorum: { minPeersAgree: 1, downVoters: ["ow-2"], reachable: 2 }, current: "up" }, "down", /^probe: timeout; confirmed by ow-2$/],
+    ["quorum: own down, peers in reach but not agreeing: stays in as suspect", { verdict: "down", verdictDetail: "timeout", quorum: { minPeersAgree: 2, downVoters: ["ow-2"], reachable: 2 }, current: "up" }, "up", /^suspect: own probe timeout, but 1 of 2 peers agree$/],
+    ["quorum: too few peers in reach keeps the last agreed state (up)", { verdict: "down", verdictDetail: "timeout", quorum: { minPeersAgree: 1, downVoters: [], reachable: 0 }, current: "up" }, "up", /^no quorum: 0 of 1 peers in reach, last agreed state kept/],
+    ["quorum: too few peers in reach keeps the last agreed state (down)", { verdict: "down", verdictDetail: "timeout", quorum: { minPeersAgree: 2, downVoters: ["ow-2"], reachable: 1 }, current: "down" }, "down", /^no quorum: 1 of 2/],
+    ["agent draining: out, even with an up verdict", { verdict: "up", agent: { claim: "draining", detail: "cpu 93% > 85%" } }, "down", /^agent: draining \(cpu 93% > 85%\)$/],
+    ["own verdict wins over the agent's claim", { verdict: "down", verdictDetail: "refused", agent: { claim: "healthy", detail: "" } }, "down", /^probe: refused$/],
+    ["no verdict of its own: the agent's fresh claim", { agent: { claim: "unhealthy", detail: "HTTP 503" } }, "down", /^agent: HTTP 503$/],
+    ["no verdict, stale agent: the state stays", { agent: { claim: "unknown", detail: "" }, current: "down" }, "down", /^agent: no heartbeat within stale.threshold/],
+    ["quorum: own up needs no one", { verdict: "up", quorum: { minPeersAgree: 2, downVoters: ["ow-2", "ow-3"], reachable: 2 }, current: "down" }, "up", /^probe: HTTP 200$/],
   ];
   for (const [name, inputs, state, reason] of rows) {
     test(name, () => {
@@ -32,10 +36,10 @@ describe("decide", () => {
   }
 
   test("a backend kept in for want of agreement is suspect, and not probe evidence for the floor", () => {
-    const kept = decide({ ...base, verdict: "down", quorum: { minPeersAgree: 1, downVoters: [], reachable: 1, current: "up" } });
+    const kept = decide({ ...base, verdict: "down", quorum: { minPeersAgree: 1, downVoters: [], reachable: 1 }, current: "up" });
     expect(kept).toMatchObject({ state: "up", suspect: "disputed", outByProbe: false });
-    expect(decide({ ...base, verdict: "down", quorum: { minPeersAgree: 1, downVoters: [], reachable: 0, current: "up" } }).suspect).toBe("no quorum");
-    expect(decide({ ...base, verdict: "down", quorum: { minPeersAgree: 1, downVoters: ["p"], reachable: 1, current: "up" } }).suspect).toBeUndefined();
+    expect(decide({ ...base, verdict: "down", quorum: { minPeersAgree: 1, downVoters: [], reachable: 0 }, current: "up" }).suspect).toBe("no quorum");
+    expect(decide({ ...base, verdict: "down", quorum: { minPeersAgree: 1, downVoters: ["p"], reachable: 1 }, current: "up" }).suspect).toBeUndefined();
   });
 
   test("only probe evidence is eligible for the floor", () => {

@@ -140,7 +140,7 @@ describe("health, probe and node series", () => {
 
   test("probe runs: results by type and status, duration and lateness histograms", async () => {
     const f = fixture({ process: false });
-    const http = { check: { type: "http" } };
+    const http = { check: { type: "http" }, address: "192.0.2.1", port: 80 };
     for (const o of f.observers) {
       o.started(http, 0);
       o.finished(http, { status: "up", durationMs: 3 });
