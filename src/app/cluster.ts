@@ -17,22 +17,28 @@ import { NetTransport } from "../cluster/net-transport.ts";
 import { decodeVerdicts, encodeVerdicts, VerdictAssembler } from "../cluster/verdict-messages.ts";
 import { decodeClaim, isClaimPayload } from "../cluster/claims.ts";
 import type { AgentRegistry } from "../health/agent-registry.ts";
+import { decodeOverrides, encodeOverrides } from "../cluster/override-messages.ts";
+import { OverrideLedger } from "../health/override-ledger.ts";
+import type { OverrideChange } from "../health/engine.ts";
 import type { HealthEngine } from "../health/engine.ts";
 import { PeerVerdicts } from "../health/peer-verdicts.ts";
 
 export const VERDICT_INTERVAL_MS = 2_000;
 export const VERDICT_FRESHNESS_MS = 3 * VERDICT_INTERVAL_MS;
+/** How often the whole override set goes out again, for peers that missed a change. */
+const OVERRIDE_RESEND_MS = 10_000;
 /** How often configured peers that are not members are asked to join again. */
 const REJOIN_INTERVAL_MS = 5_000;
 const LEAVE_WAIT_MS = 1_000;
 
 export class Cluster {
   private readonly assembler = new VerdictAssembler();
+  private readonly overrides = new OverrideLedger();
   private readonly timers = new Set<TimerHandle>();
   private stopped = false;
   private peerAddresses: string[];
   private publishQueued = false;
-  readonly rejected = { verdicts: 0 };
+  readonly rejected = { messages: 0 };
 
   private registryTimer: TimerHandle | undefined;
 
@@ -96,7 +102,7 @@ export class Cluster {
   }
 
   stats() {
-    return { ...this.membership.stats(), verdictsRejected: this.rejected.verdicts, peers: this.peers.peers(this.clock.now()) };
+    return { ...this.membership.stats(), messagesRejected: this.rejected.messages, peers: this.peers.peers(this.clock.now()) };
   }
 
   address(): string {
@@ -116,8 +122,9 @@ export class Cluster {
     this.membership.onMessage(({ origin, payload }) => {
       if (isClaimPayload(payload)) return this.receiveClaim(origin, payload);
       const decoded = decodeVerdicts(payload);
+      if (!decoded.ok && decoded.reason === "not a verdict report") return this.receiveOverrides(origin, payload);
       if (!decoded.ok) {
-        this.rejected.verdicts++;
+        this.rejected.messages++;
         this.log.debug("gossip message dropped", { from: origin, reason: decoded.reason });
         return;
       }
@@ -134,8 +141,32 @@ export class Cluster {
       if (event.type === "joined" || event.type === "alive-again") this.queuePublish();
     });
     this.health.onOwnVerdictChange(() => this.queuePublish());
+    // Overrides made here go to every peer; those that came from a peer are only remembered.
+    for (const override of this.health.overrides()) this.overrides.record({ op: "set", override, at: override.createdAt });
+    this.health.onOverrideChange((change, via) => {
+      this.overrides.record(change);
+      if (!via) this.publishOverrides([change]);
+    });
+    this.every(OVERRIDE_RESEND_MS, () => this.publishOverrides(this.overrides.snapshot(this.clock.now())));
     this.every(VERDICT_INTERVAL_MS, () => this.publish());
     this.every(REJOIN_INTERVAL_MS, () => void this.joinMissing());
+  }
+
+  private receiveOverrides(origin: string, payload: Uint8Array): void {
+    const decoded = decodeOverrides(payload);
+    if (!decoded.ok) {
+      this.rejected.messages++;
+      this.log.debug("gossip message dropped", { from: origin, reason: decoded.reason });
+      return;
+    }
+    for (const change of this.overrides.merge(decoded.changes)) {
+      if (change.op === "set") this.health.setOverride(change.override, origin);
+      else this.health.clearOverride(change.service, change.address, origin);
+    }
+  }
+
+  private publishOverrides(changes: readonly OverrideChange[]): void {
+    for (const payload of encodeOverrides(changes, this.membership.maxPayloadBytes)) this.membership.publish(payload);
   }
 
   private receiveClaim(origin: string, payload: Uint8Array): void {

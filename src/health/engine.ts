@@ -14,6 +14,10 @@ import { FlapDamper } from "./flap.ts";
 import type { PeerVerdicts } from "./peer-verdicts.ts";
 import { backendKey, type HealthState } from "./snapshot.ts";
 
+export type OverrideChange =
+  | { op: "set"; override: Override; at: number }
+  | { op: "clear"; service: string; address: string; at: number };
+
 export interface AgentInput {
   claim: "healthy" | "unhealthy" | "draining" | "unknown";
   detail: string;
@@ -93,6 +97,7 @@ export class HealthEngine {
   private readyWaiters: (() => void)[] = [];
   private readonly changeListeners = new Set<(change: StateChange) => void>();
   private readonly verdictListeners = new Set<() => void>();
+  private readonly overrideListeners = new Set<(change: OverrideChange, via?: string) => void>();
   private minPeersAgree = 0;
   /** What agents claim, by backend key (overwatch mode). */
   private agentClaims: ReadonlyMap<string, AgentInput> = new Map();
@@ -169,21 +174,28 @@ export class HealthEngine {
     for (const listener of this.verdictListeners) listener();
   }
 
-  setOverride(override: Override): void {
+  /** `via`: the peer overwatch it came from, when it came over gossip rather than this node's API. */
+  setOverride(override: Override, via?: string): void {
     this.deps.overrides.set(override);
     this.overrideMap.set(`${override.service}|${override.address}`, override);
-    this.decideService(override.service, `override set by operator: ${override.reason}`);
+    this.decideService(override.service, `override set by operator${via ? ` (via ${via})` : ""}: ${override.reason}`);
+    for (const listener of this.overrideListeners) listener({ op: "set", override, at: override.createdAt }, via);
   }
 
-  clearOverride(service: string, address: string): boolean {
+  clearOverride(service: string, address: string, via?: string): boolean {
     const existed = this.deps.overrides.clear(service, address);
     this.overrideMap.delete(`${service}|${address}`);
-    this.decideService(service, "override cleared by operator");
+    this.decideService(service, `override cleared by operator${via ? ` (via ${via})` : ""}`);
+    for (const listener of this.overrideListeners) listener({ op: "clear", service, address, at: this.deps.clock.now() }, via);
     return existed;
   }
 
-  /** Those in force now (an expired one stays stored, but is not in force). */
-  /** Called for every change of a backend's effective state; returns a function that unsubscribes. */
+  /** Called after every override set or cleared, with `via` when it came from a peer. */
+  onOverrideChange(listener: (change: OverrideChange, via?: string) => void): () => void {
+    this.overrideListeners.add(listener);
+    return () => this.overrideListeners.delete(listener);
+  }
+
   /** Called after this node's own verdict on some backend changed (to gossip it to the peers). */
   onOwnVerdictChange(listener: () => void): () => void {
     this.verdictListeners.add(listener);
@@ -213,11 +225,13 @@ export class HealthEngine {
     this.decideAll(why);
   }
 
+  /** Called for every change of a backend's effective state; returns a function that unsubscribes. */
   onStateChange(listener: (change: StateChange) => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
   }
 
+  /** Those in force now (an expired one stays stored, but is not in force). */
   overrides(): Override[] {
     const now = this.deps.clock.now();
     return [...this.overrideMap.values()].filter((o) => o.expiresAt === undefined || o.expiresAt > now);

@@ -12,7 +12,7 @@ export interface GossipSource {
     probeFailures: number;
     suspicions: number;
     refutations: number;
-    verdictsRejected: number;
+    messagesRejected: number;
     peers: readonly { fresh: boolean }[];
   };
 }
@@ -64,7 +64,7 @@ export function registerGossipMetrics(registry: Registry, source: () => GossipSo
       const stats = source()?.stats();
       if (!stats) return;
       const dropped = Object.entries(stats.dropped).map(([reason, n]): [Record<string, string>, number] => [{ reason }, n ?? 0]);
-      totals(this, [...dropped, [{ reason: "bad-verdict-report" }, stats.verdictsRejected]]);
+      totals(this, [...dropped, [{ reason: "bad-app-message" }, stats.messagesRejected]]);
     },
   });
   new Counter({

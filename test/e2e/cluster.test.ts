@@ -115,3 +115,27 @@ test("a node with another gossip key is kept out: it sees no one, and the others
     await intruder.stop();
   }
 }, 20_000);
+
+test("an override set on one overwatch reaches the others: their answers change too, and clearing it is shared", async () => {
+  const TOKENLESS = nodes[0]!;
+  const target = backends[1]!.address;
+  const put = await fetch(`${await TOKENLESS.apiUrl()}/api/v1/overrides/app/${target}`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ healthy: false, reason: "drain for the kernel update" }),
+  });
+  expect(put.status).toBe(200);
+  for (const node of nodes) {
+    await waitFor(`${target} out of every node's answer`, async () => !(await answer(node)).includes(target), 5_000, 50);
+  }
+  const seen = (await (await fetch(`${await nodes[2]!.apiUrl()}/api/v1/overrides`)).json()) as { overrides: { address: string; reason: string }[] };
+  expect(seen.overrides.map((o) => [o.address, o.reason])).toEqual([[target, "drain for the kernel update"]]);
+
+  expect((await fetch(`${await nodes[1]!.apiUrl()}/api/v1/overrides/app/${target}`, { method: "DELETE" })).status).toBe(200);
+  for (const node of nodes) {
+    await waitFor("the override to be cleared everywhere", async () => {
+      const body = (await (await fetch(`${await node.apiUrl()}/api/v1/overrides`)).json()) as { overrides: unknown[] };
+      return body.overrides.length === 0;
+    }, 5_000, 50);
+  }
+}, 20_000);
