@@ -20,6 +20,9 @@ import type { AgentRegistry } from "../health/agent-registry.ts";
 import { decodeOverrides, encodeOverrides } from "../cluster/override-messages.ts";
 import { OverrideLedger } from "../health/override-ledger.ts";
 import type { OverrideChange } from "../health/engine.ts";
+import { decodeKeySetMessage, encodeKeySetMessages } from "../cluster/keyset-messages.ts";
+import { settleKeySet } from "../dns/dnssec/key-sync.ts";
+import type { Keyring as DnssecKeyring } from "../dns/dnssec/keyring.ts";
 import type { HealthEngine } from "../health/engine.ts";
 import { PeerVerdicts } from "../health/peer-verdicts.ts";
 
@@ -27,6 +30,8 @@ export const VERDICT_INTERVAL_MS = 2_000;
 export const VERDICT_FRESHNESS_MS = 3 * VERDICT_INTERVAL_MS;
 /** How often the whole override set goes out again, for peers that missed a change. */
 const OVERRIDE_RESEND_MS = 10_000;
+/** How often this node's DNSSEC key sets go out again (they also go out on every change). */
+const KEYSET_RESEND_MS = 30_000;
 /** How often configured peers that are not members are asked to join again. */
 const REJOIN_INTERVAL_MS = 5_000;
 const LEAVE_WAIT_MS = 1_000;
@@ -47,6 +52,7 @@ export class Cluster {
     private readonly peers: PeerVerdicts,
     private readonly health: HealthEngine,
     private readonly agents: AgentWiring,
+    private readonly dnssec: DnssecKeyring | undefined,
     private readonly clock: Clock,
     private readonly log: Logger,
     config: Config,
@@ -59,7 +65,13 @@ export class Cluster {
     return new PeerVerdicts(VERDICT_FRESHNESS_MS);
   }
 
-  static async start(config: Config, peers: PeerVerdicts, health: HealthEngine, agents: AgentWiring, clock: Clock, log: Logger): Promise<Cluster> {
+  static async start(
+    config: Config,
+    parts: { peers: PeerVerdicts; health: HealthEngine; agents: AgentWiring; dnssec: DnssecKeyring | undefined },
+    clock: Clock,
+    log: Logger,
+  ): Promise<Cluster> {
+    const { peers, health, agents, dnssec } = parts;
     const gossip = config.gossip;
     const bind = gossip.bind_address!;
     let transport: NetTransport;
@@ -80,7 +92,7 @@ export class Cluster {
       clock,
       logger: log.with({ part: "gossip" }),
     });
-    const cluster = new Cluster(membership, peers, health, agents, clock, log, config);
+    const cluster = new Cluster(membership, peers, health, agents, dnssec, clock, log, config);
     cluster.wire();
     health.setMinPeersAgree(gossip.min_peers_agree);
     membership.start();
@@ -122,7 +134,7 @@ export class Cluster {
     this.membership.onMessage(({ origin, payload }) => {
       if (isClaimPayload(payload)) return this.receiveClaim(origin, payload);
       const decoded = decodeVerdicts(payload);
-      if (!decoded.ok && decoded.reason === "not a verdict report") return this.receiveOverrides(origin, payload);
+      if (!decoded.ok && decoded.reason === "not a verdict report") return this.receiveOther(origin, payload);
       if (!decoded.ok) {
         this.rejected.messages++;
         this.log.debug("gossip message dropped", { from: origin, reason: decoded.reason });
@@ -138,7 +150,10 @@ export class Cluster {
         this.assembler.forget(event.member.name);
         if (this.peers.forget(event.member.name)) this.health.peersChanged(`${event.member.name} ${event.type}`);
       }
-      if (event.type === "joined" || event.type === "alive-again") this.queuePublish();
+      if (event.type === "joined" || event.type === "alive-again") {
+        this.queuePublish();
+        this.publishKeySets();
+      }
     });
     this.health.onOwnVerdictChange(() => this.queuePublish());
     // Overrides made here go to every peer; those that came from a peer are only remembered.
@@ -148,18 +163,37 @@ export class Cluster {
       if (!via) this.publishOverrides([change]);
     });
     this.every(OVERRIDE_RESEND_MS, () => this.publishOverrides(this.overrides.snapshot(this.clock.now())));
+    this.dnssec?.onChange(() => this.publishKeySets());
+    this.every(KEYSET_RESEND_MS, () => this.publishKeySets());
     this.every(VERDICT_INTERVAL_MS, () => this.publish());
     this.every(REJOIN_INTERVAL_MS, () => void this.joinMissing());
   }
 
-  private receiveOverrides(origin: string, payload: Uint8Array): void {
-    const decoded = decodeOverrides(payload);
-    if (!decoded.ok) {
-      this.rejected.messages++;
-      this.log.debug("gossip message dropped", { from: origin, reason: decoded.reason });
+  /** Overrides or a DNSSEC key set; anything else is counted and dropped. */
+  private receiveOther(origin: string, payload: Uint8Array): void {
+    const overrides = decodeOverrides(payload);
+    if (overrides.ok) return this.receiveOverrides(origin, overrides.changes);
+    const keysets = decodeKeySetMessage(payload);
+    if (keysets.ok && this.dnssec) {
+      for (const set of keysets.sets) settleKeySet(this.dnssec, set, `gossip from ${origin}`);
       return;
     }
-    for (const change of this.overrides.merge(decoded.changes)) {
+    this.rejected.messages++;
+    this.log.debug("gossip message dropped", { from: origin, reason: keysets.ok ? "dnssec is off here" : keysets.reason });
+  }
+
+  private publishKeySets(): void {
+    const keyring = this.dnssec;
+    if (!keyring) return;
+    const missing = keyring.missing();
+    const sets = keyring.zones().filter((zone) => !missing.includes(zone)).map((zone) => keyring.keySet(zone));
+    const { payloads, tooLarge } = encodeKeySetMessages(sets, this.membership.maxPayloadBytes);
+    for (const payload of payloads) this.membership.publish(payload);
+    if (tooLarge.length > 0) this.log.debug("dnssec key sets too large for gossip; key_sync over the API carries them", { zones: tooLarge });
+  }
+
+  private receiveOverrides(origin: string, changes: readonly OverrideChange[]): void {
+    for (const change of this.overrides.merge(changes)) {
       if (change.op === "set") this.health.setOverride(change.override, origin);
       else this.health.clearOverride(change.service, change.address, origin);
     }

@@ -107,7 +107,8 @@ export class VigilNode {
       const agents = peers ? agentRegistryFor(config, store, log) : undefined;
       // The node does not exist yet when gossip starts; claims arriving before it do after it.
       let onAgents = (_why: string) => {};
-      const cluster = peers && agents ? await Cluster.start(config, peers, health, { registry: agents, changed: (why) => onAgents(why) }, clock, log) : undefined;
+      const agentWiring = agents && { registry: agents, changed: (why: string) => onAgents(why) };
+      const cluster = peers && agentWiring ? await Cluster.start(config, { peers, health, agents: agentWiring, dnssec: keys?.keyring }, clock, log) : undefined;
       if (cluster) undo.unshift(() => void cluster.stop());
       const node = new VigilNode(config, source, { log, logSettings, store, board, health, checks, pipeline, dns, clock, keys, cluster, agents });
       onAgents = (why) => node.applyAgents(why);

@@ -139,3 +139,14 @@ test("an override set on one overwatch reaches the others: their answers change 
     }, 5_000, 50);
   }
 }, 20_000);
+
+test("the DNSSEC key sets converge over gossip: every overwatch serves the same DS", async () => {
+  const ds = async (node: VigilProcess) => {
+    const body = (await (await fetch(`${await node.apiUrl()}/api/v1/dnssec/ds`)).json()) as { ds_records: { ds_record: string }[] };
+    return body.ds_records.map((r) => r.ds_record).sort().join("\n");
+  };
+  await waitFor("one DS set on all three nodes", async () => {
+    const all = await Promise.all(nodes.map(ds));
+    return all[0] !== "" && all.every((d) => d === all[0]);
+  }, 10_000, 100);
+}, 15_000);

@@ -3,7 +3,7 @@ import { OverrideLedger, TOMBSTONE_MS } from "../../src/health/override-ledger.t
 import type { OverrideChange } from "../../src/health/engine.ts";
 import { decodeOverrides, encodeOverrides } from "../../src/cluster/override-messages.ts";
 
-const set = (address: string, at: number, healthy = false): OverrideChange => ({
+const set = (address: string, at: number, healthy = false): Extract<OverrideChange, { op: "set" }> => ({
   op: "set",
   override: { service: "app.t.test", address, healthy, reason: `r${at}`, createdAt: at },
   at,
@@ -18,7 +18,7 @@ test("the latest change wins, whatever order the nodes hear them in", () => {
   b.merge([...changes].reverse());
   const sorted = (l: OverrideLedger) => l.snapshot(30).map((c) => JSON.stringify(c)).sort();
   expect(sorted(a)).toEqual(sorted(b));
-  expect(a.snapshot(30).find((c) => c.op === "clear")).toEqual(clear("192.0.2.1", 20));
+  expect(a.snapshot(30).find((c) => c.op === "clear") as OverrideChange).toEqual(clear("192.0.2.1", 20));
 });
 
 test("merge returns only what is newer than what this node knows", () => {

@@ -132,6 +132,16 @@ export function compareKeySets(a: KeySet, b: KeySet): number {
 
 export type ZoneOutcome = "in_sync" | "adopted" | "kept_local" | "not_at_peer";
 
+/** A peer's set for one zone against ours: the one compareKeySets prefers is what both end up serving. */
+export function settleKeySet(keyring: Keyring, theirs: KeySet, peer: string): ZoneOutcome {
+  if (!keyring.zones().includes(theirs.zone)) return "not_at_peer";
+  const ours = keyring.missing().includes(theirs.zone) ? undefined : keyring.keySet(theirs.zone);
+  const order = ours ? compareKeySets(ours, theirs) : 1;
+  if (order === 0) return "in_sync";
+  if (order < 0) return "kept_local";
+  return keyring.adopt(theirs, peer) ? "adopted" : "kept_local";
+}
+
 export interface PeerStatus {
   peer: string;
   lastAttempt?: number;
@@ -206,12 +216,7 @@ export class KeySync {
   }
 
   private settle(theirs: KeySet, peer: string): ZoneOutcome {
-    const { keyring } = this.opts;
-    const ours = keyring.missing().includes(theirs.zone) ? undefined : keyring.keySet(theirs.zone);
-    const order = ours ? compareKeySets(ours, theirs) : 1;
-    if (order === 0) return "in_sync";
-    if (order < 0) return "kept_local";
-    return keyring.adopt(theirs, peer) ? "adopted" : "kept_local";
+    return settleKeySet(this.opts.keyring, theirs, peer);
   }
 
   private async fetchSets(peer: string, token: string): Promise<KeySet[]> {
