@@ -32,6 +32,7 @@ export const VERDICT_FRESHNESS_MS = 3 * VERDICT_INTERVAL_MS;
 const OVERRIDE_RESEND_MS = 10_000;
 /** How often this node's DNSSEC key sets go out again (they also go out on every change). */
 const KEYSET_RESEND_MS = 30_000;
+const CLAIM_WARNING_INTERVAL_MS = 60_000;
 /** How often configured peers that are not members are asked to join again. */
 const REJOIN_INTERVAL_MS = 5_000;
 const LEAVE_WAIT_MS = 1_000;
@@ -39,6 +40,7 @@ const LEAVE_WAIT_MS = 1_000;
 export class Cluster {
   private readonly assembler = new VerdictAssembler();
   private readonly overrides = new OverrideLedger();
+  private readonly claimWarnings = new Map<string, number>();
   private readonly timers = new Set<TimerHandle>();
   private stopped = false;
   private peerAddresses: string[];
@@ -213,7 +215,12 @@ export class Cluster {
     }
     const result = registry.receive(decoded.claim, this.clock.now());
     if (result.outcome === "rejected") {
-      this.log.debug("agent claim rejected", { from: origin, agent: decoded.claim.agentId, reason: result.reason, detail: result.detail });
+      // Worth an operator's eye (a wrong token, a reinstalled agent), but once a minute per agent is enough.
+      const last = this.claimWarnings.get(decoded.claim.agentId) ?? -Infinity;
+      const now = this.clock.now();
+      const level = now - last >= CLAIM_WARNING_INTERVAL_MS ? "warn" : "debug";
+      if (level === "warn") this.claimWarnings.set(decoded.claim.agentId, now);
+      this.log[level]("agent claim rejected", { from: origin, agent: decoded.claim.agentId, service: decoded.claim.service, reason: result.reason, detail: result.detail });
     } else if (result.outcome === "accepted" && result.changed) {
       this.agents.changed(`claim from agent ${decoded.claim.agentId}`);
     }

@@ -5,7 +5,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import type { ProbeRuns } from "./probes.ts";
 
 export interface AgentSource {
-  counts(): { registered: number; stale: number };
+  counts(): { registered: number; stale: number; accepted: number; rejected: Record<string, number>; undecodable: Record<string, number> };
   /** Whether a probe target is a backend that an agent announced. */
   announces(address: string, port: number): boolean;
 }
@@ -26,6 +26,19 @@ export function registerAgentMetrics(registry: Registry, source: () => AgentSour
     registers: [registry],
     collect() {
       this.set(source()?.counts().stale ?? 0);
+    },
+  });
+  new Counter({
+    name: "vigil_agent_claims_total",
+    help: "Agent claims (heartbeats) received, by outcome: accepted, or refused for a reason (bad-token: the service token does not match agent_tokens; key-mismatch: not the key pinned for that agent; unknown-service; bad-signature and other decoding failures).",
+    labelNames: ["outcome"],
+    registers: [registry],
+    collect() {
+      const counts = source()?.counts();
+      this.reset();
+      if (!counts) return;
+      this.inc({ outcome: "accepted" }, counts.accepted);
+      for (const [reason, n] of Object.entries({ ...counts.rejected, ...counts.undecodable })) this.inc({ outcome: reason }, n);
     },
   });
   const validation = new Counter({
