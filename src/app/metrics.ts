@@ -13,9 +13,12 @@ export class MetricsEndpoint {
   private server: MetricsServer | undefined;
   private config: MetricsConfig | undefined;
 
-  /** Starts serving when `config.enabled`; throws StartupError when the address cannot be bound. */
-  constructor(sources: MetricsSources, config: MetricsConfig, private readonly log: Logger) {
-    this.metrics = buildMetrics(sources);
+  /**
+   * Starts serving when `config.enabled`; throws StartupError when the address cannot be bound.
+   * Takes the node's sources, or a registry already built (agent mode builds its own).
+   */
+  constructor(sources: MetricsSources | NodeMetrics, config: MetricsConfig, private readonly log: Logger) {
+    this.metrics = "registry" in sources ? sources : buildMetrics(sources);
     try {
       this.serve(config);
     } catch (err) {

@@ -1,11 +1,18 @@
 // Process signals: SIGHUP reloads the config; SIGTERM and SIGINT stop cleanly, and a watchdog makes
 // sure the process is gone within 5 s even if something hangs.
 
-import type { VigilNode } from "./node.ts";
+import type { Logger } from "../lib/log.ts";
 
 const STOP_DEADLINE_MS = 5000;
 
-export function handleSignals(node: VigilNode, onStopped: (code: number) => void): () => void {
+/** What signals act on: a VigilNode (standalone, overwatch) or an AgentNode. */
+export interface SignalTarget {
+  readonly log: Logger;
+  reload(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export function handleSignals(node: SignalTarget, onStopped: (code: number) => void): () => void {
   let stopping = false;
   const reload = () => void node.reload();
   const stop = (signal: string) => {

@@ -1,7 +1,8 @@
 import { option, type Command } from "./command.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { VigilNode } from "../app/node.ts";
-import { handleSignals } from "../app/signals.ts";
+import { AgentNode } from "../app/agent-node.ts";
+import { handleSignals, type SignalTarget } from "../app/signals.ts";
 import { errorMessage } from "../lib/errors.ts";
 
 export const runCommand: Command = {
@@ -14,9 +15,11 @@ export const runCommand: Command = {
       console.error("vigil: --config FILE is required (try `vigil demo` to run on the embedded config)");
       return 2;
     }
-    let node: VigilNode;
+    const source = () => loadConfigFile(path);
+    let node: SignalTarget;
     try {
-      node = await VigilNode.start(() => loadConfigFile(path));
+      // The mode picks the kind of node; changing it takes a restart.
+      node = source().mode === "agent" ? await AgentNode.start(source) : await VigilNode.start(source);
     } catch (err) {
       console.error(`vigil: cannot start: ${errorMessage(err)}`);
       return 1;

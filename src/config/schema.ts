@@ -42,7 +42,10 @@ export const configSchema = obj({
     gossip: obj({
       doc: "Encrypted gossip between overwatches and agents.",
       fields: {
-        bind_address: hostPort({ defaultDoc: "0.0.0.0:7946 in overwatch mode", doc: "Where to listen for gossip." }),
+        bind_address: hostPort({
+          defaultDoc: "0.0.0.0:7946 in overwatch mode; in agent mode, the local address that reaches the first overwatch, on a port the OS picks",
+          doc: "Where to listen for gossip.",
+        }),
         advertise_address: hostPort({
           defaultDoc: "bind_address, or this host's first non-loopback IPv4 address when binding to all",
           doc: "The address other nodes reach this one at.",
@@ -94,7 +97,7 @@ export const configSchema = obj({
         address: hostPort({ default: "127.0.0.1:9090", doc: "Where to listen." }),
       },
     }),
-    data_dir: str({ default: "/var/lib/vigil", doc: "Directory for the state database and DNSSEC keys." }),
+    data_dir: str({ default: "/var/lib/vigil", doc: "Directory for the state database, the DNSSEC keys and, in agent mode, the agent's identity (agent-identity.json)." }),
     logging: obj({
       doc: "Log output.",
       fields: {

@@ -88,13 +88,6 @@ describe("start-up errors", () => {
     expect(r.stderr).toContain('did you mean "default_ttl"');
   });
 
-  test("an agent config is refused plainly until agent mode exists", async () => {
-    const fixture = `${import.meta.dir}/../fixtures/guide-agent.yaml`;
-    const r = await run(["--config", fixture], { MYAPP_TOKEN: "t", GOSSIP_KEY: Buffer.alloc(32, 7).toString("base64") });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("agent mode");
-  });
-
   test("an unwritable data_dir is a clear error, not a crash", async () => {
     const blocker = tempFile("not-a-dir", "x");
     const path = tempFile("cfg.yaml", config("/unused").replace(/data_dir: .*/, `data_dir: ${blocker}/data`));
