@@ -119,19 +119,30 @@ const NAME_CHARACTERS = /^[A-Za-z0-9_.-]+$/;
 
 /** A domain name, lower case without the trailing dot. */
 export function domainName(meta: Meta): ScalarNode {
-  return scalar("domain name", "a domain name", (raw) => {
-    if (!NAME_CHARACTERS.test(raw.text)) {
-      throw new Error(`${mismatch("a domain name", raw).message}: use letters, digits, "-", "_" and "."`);
-    }
-    let name: string;
-    try {
-      name = normalizeName(raw.text);
-    } catch (err) {
-      throw new Error(`${mismatch("a domain name", raw).message}: ${errorMessage(err)}`);
-    }
-    if (name === "") throw mismatch("a domain name below the root", raw);
-    return name;
+  return scalar("domain name", "a domain name", (raw) => readDomainName(raw, raw.text), meta);
+}
+
+/** A TLS server name: a host name, or "*.parent" for any one label under parent, as certificates match. */
+export function serverName(meta: Meta): ScalarNode {
+  return scalar("server name", 'a host name or "*.example.com"', (raw) => {
+    const wildcard = raw.text.startsWith("*.");
+    const name = readDomainName(raw, wildcard ? raw.text.slice(2) : raw.text);
+    return wildcard ? `*.${name}` : name;
   }, meta);
+}
+
+function readDomainName(raw: RawScalar, text: string): string {
+  if (!NAME_CHARACTERS.test(text)) {
+    throw new Error(`${mismatch("a domain name", raw).message}: use letters, digits, "-", "_" and "."`);
+  }
+  let name: string;
+  try {
+    name = normalizeName(text);
+  } catch (err) {
+    throw new Error(`${mismatch("a domain name", raw).message}: ${errorMessage(err)}`);
+  }
+  if (name === "") throw mismatch("a domain name below the root", raw);
+  return name;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

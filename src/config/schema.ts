@@ -7,6 +7,7 @@ import { base64Key, bool, cidr, domainName, duration, enumOf, hostPort, int, str
 import { dns } from "./schema-dns.ts";
 import { timeoutBelowInterval } from "./schema-health-check.ts";
 import { agentBackends, geo, services } from "./schema-services.ts";
+import { lb } from "./schema-lb.ts";
 
 const gossipKey = base64Key({ bytes: 32 });
 
@@ -115,5 +116,6 @@ export const configSchema = obj({
         missed_threshold: int({ min: 1, default: 3, doc: "Missed heartbeats after which the agent counts as gone." }),
       },
     }),
+    lb,
   },
 });

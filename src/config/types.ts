@@ -27,6 +27,8 @@ export interface Config {
   /** Agent mode: the local backends this agent checks and announces. */
   backends: AgentBackendConfig[];
   heartbeat: HeartbeatConfig;
+  /** The built-in L4 load balancer. */
+  lb: LbConfig;
 }
 
 export interface IdentityConfig {
@@ -234,4 +236,81 @@ export interface GeoRegion {
   networks: string[];
   /** Latitude and longitude, used to find the nearest region with healthy backends. */
   location?: { lat: number; lon: number };
+}
+
+export type LbBalance = "weight" | "roundrobin" | "leastconn" | "iphash" | "leastbandwidth";
+
+/** Where a balancer's backends come from: exactly one kind per server (or SNI route). */
+export type LbBackendSource =
+  /** A vigil service: its backends, in and out as its effective health says. */
+  | { kind: "service"; service: string }
+  | { kind: "static"; backends: LbStaticBackend[] }
+  | {
+      kind: "srv";
+      /** DNS server asked for the SRV records. */
+      lookup_server: HostPort;
+      /** The SRV name, e.g. _http._tcp.app.example.com. */
+      pattern: string;
+      /** Milliseconds between lookups. */
+      interval: number;
+      timeout: number;
+      /** On a failed lookup: keep the last list, or drop every backend. */
+      failpolicy: "keeplast" | "setempty";
+    };
+
+export interface LbStaticBackend {
+  address: string;
+  port: number;
+  weight: number;
+}
+
+export interface LbServerConfig {
+  /** Unique; names the server in the API, metrics and logs. */
+  name: string;
+  bind: HostPort;
+  protocol: "tcp" | "tls" | "udp";
+  balance: LbBalance;
+  /** Client connections at once; 0 = no limit. */
+  max_connections: number;
+  /** Milliseconds without a byte moving either way before the pair is closed; 0 = never. */
+  client_idle_timeout: number;
+  backend_idle_timeout: number;
+  /** Milliseconds to connect to one backend before trying the next. */
+  backend_connection_timeout: number;
+  /** Further backends tried after a failed connect. */
+  connect_retries: number;
+  /** PROXY protocol header sent to backends first. */
+  proxy_protocol?: { version: 1 | 2 };
+  /** protocol tls: terminate TLS with these certificates; the first is the default. */
+  tls?: { certificates: LbCertificate[] };
+  /** Route by TLS server name to other backend pools (works for tls and for tcp passthrough). */
+  sni?: LbSniConfig;
+  /** Connect to backends over TLS. */
+  backends_tls?: { verify: boolean; server_name?: string; ca_path?: string };
+  /** Ordered rules, first match wins; `default` when none matches. */
+  access: { default: "allow" | "deny"; rules: { action: "allow" | "deny"; network: string }[] };
+  /** protocol udp: sessions per client address. */
+  udp: { session_timeout: number; max_requests: number; max_replies: number };
+  backends: LbBackendSource;
+  /** The balancer's own check, on top of (or instead of) vigil's health view. */
+  healthcheck?: { kind: "ping"; interval: number; timeout: number; fails: number; passes: number };
+}
+
+export interface LbCertificate {
+  cert_path: string;
+  key_path: string;
+  /** Names this certificate is chosen for; empty = the names in the certificate are not checked (default). */
+  server_names: string[];
+}
+
+export interface LbSniConfig {
+  routes: { server_names: string[]; backends: LbBackendSource }[];
+  /** No route matches, or no SNI: use the server's own backends, or refuse. */
+  unexpected_hostname: "default" | "deny";
+  /** Milliseconds to wait for the ClientHello. */
+  read_timeout: number;
+}
+
+export interface LbConfig {
+  servers: LbServerConfig[];
 }

@@ -44,6 +44,7 @@ const DEFAULTS: Config = {
   geo: { regions: [] },
   backends: [],
   heartbeat: { interval: 10_000, missed_threshold: 3 },
+  lb: { servers: [] },
 };
 
 describe("defaults", () => {
