@@ -102,6 +102,15 @@ export const MIGRATIONS: readonly Migration[] = [
         rekey_allowed_until INTEGER
       ) STRICT;`,
   },
+  {
+    name: "lb: balancer servers made through the API",
+    sql: `
+      CREATE TABLE lb_servers (
+        name       TEXT PRIMARY KEY,
+        config     TEXT NOT NULL CHECK (json_valid(config)),
+        created_at INTEGER NOT NULL
+      ) STRICT;`,
+  },
 ];
 
 export function schemaVersion(db: SqlDatabase): number {

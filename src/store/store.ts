@@ -7,6 +7,7 @@ import { createHealthHistory, type HealthHistory } from "./health-history.ts";
 import { createDnssecKeys, type DnssecKeys } from "./dnssec-keys.ts";
 import { createAudit, type Audit } from "./audit.ts";
 import { createAgents, type Agents } from "./agents.ts";
+import { createLbServers, type LbServers } from "./lb-servers.ts";
 
 export interface Store {
   /** Path of the database file. */
@@ -20,6 +21,7 @@ export interface Store {
   readonly dnssecKeys: DnssecKeys;
   readonly audit: Audit;
   readonly agents: Agents;
+  readonly lbServers: LbServers;
   /** Closes the database; calling it again does nothing. */
   close(): void;
 }
@@ -37,6 +39,7 @@ export function createStore(db: SqlDatabase, file: string): Store {
     dnssecKeys: createDnssecKeys(db),
     audit: createAudit(db),
     agents: createAgents(db),
+    lbServers: createLbServers(db),
     close() {
       if (open) db.close();
       open = false;
