@@ -18,6 +18,8 @@ import { healthRoutes } from "./health-routes.ts";
 import { overrideRoutes } from "./override-routes.ts";
 import { historyRoutes } from "./history-routes.ts";
 import { adminRoutes } from "./admin-routes.ts";
+import { lbRoutes } from "./lb-routes.ts";
+import type { LbApiServers } from "./lb-api-servers.ts";
 import { openApiDocument } from "./openapi.ts";
 import { dashboardRoutes } from "./dashboard/routes.ts";
 
@@ -45,6 +47,8 @@ export interface ApiDeps {
   reload(): Promise<{ ok: boolean; error?: string }>;
   resolve(question: Question): Explained;
   isKnownType(type: string): boolean;
+  /** The L4 balancer's servers; absent when this node runs no balancer (the lb routes answer 404). */
+  lb?: LbApiServers;
   /** More routes (DNSSEC), behind the same access checks. */
   mount?: Hono<ApiEnv>[];
 }
@@ -71,6 +75,7 @@ export function buildApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route("/", overrideRoutes(deps));
   app.route("/", historyRoutes(deps));
   app.route("/", adminRoutes(deps));
+  app.route("/", lbRoutes(deps.lb));
   app.route("/", dashboardRoutes());
   for (const routes of deps.mount ?? []) app.route("/", routes);
   app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument(deps.version)));

@@ -1,6 +1,8 @@
 // The API's description, served as /api/v1/openapi.json (OpenAPI 3.1). A test holds it and the
 // routes the app really has to the same list.
 
+import { LB_SERVER_BODY } from "./lb-routes.ts";
+
 interface Param {
   name: string;
   description: string;
@@ -96,6 +98,21 @@ export const ROUTES: readonly RouteDoc[] = [
     body: { ttl: { type: "string", description: 'How long the permission lasts ("1h" by default).' } },
     errors: [400, 401, 403, 404],
   },
+  { method: "get", path: "/api/v1/lb/servers", summary: "The L4 balancer's servers, from the config file and from the API: origin, state, config and live counters (404 when this node runs no balancer).", errors: [404] },
+  {
+    method: "post",
+    path: "/api/v1/lb/servers",
+    summary: "Create a balancer server (201), kept in the database across restarts. The body is one lb.servers item of the config in JSON, durations as strings such as 5s (docs/config.md); 409 for a name or bind already taken, 422 when it cannot start.",
+    body: LB_SERVER_BODY,
+    errors: [400, 401, 403, 404, 409, 413, 415, 422, 507],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/lb/servers/{name}",
+    summary: "Delete a server made through the API: it stops accepting at once and its connections drain. A config one: 409 (edit the file).",
+    errors: [401, 403, 404, 409],
+  },
+  { method: "get", path: "/api/v1/lb/stats", summary: "Every balancer server's counters and its backends', draining servers included.", errors: [404] },
   { method: "get", path: "/api/v1/openapi.json", summary: "This description." },
 ];
 

@@ -20,6 +20,19 @@ interface HistogramValue {
 }
 
 export function registerFixedHistogram(registry: Registry, name: string, help: string, read: () => BucketReading | undefined): void {
+  registerFixedHistograms(registry, name, help, () => {
+    const reading = read();
+    return reading ? [{ labels: {}, reading }] : [];
+  });
+}
+
+/** One histogram with a series per label set, each with buckets its owner keeps (the balancer's backends). */
+export function registerFixedHistograms(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => Iterable<{ labels: Record<string, string>; reading: BucketReading }>,
+): void {
   const metric = {
     name,
     help,
@@ -28,7 +41,8 @@ export function registerFixedHistogram(registry: Registry, name: string, help: s
     // Nothing of ours to reset: the counts belong to their owner.
     reset() {},
     async get() {
-      return { name, help, type: "histogram" as const, aggregator: "sum" as const, values: histogramValues(name, read()) };
+      const values = [...read()].flatMap(({ labels, reading }) => histogramValues(name, reading, labels));
+      return { name, help, type: "histogram" as const, aggregator: "sum" as const, values };
     },
   };
   // The Registry's typing names its four metric classes, but it reads only the fields above.
@@ -36,16 +50,16 @@ export function registerFixedHistogram(registry: Registry, name: string, help: s
 }
 
 /** Cumulative `le` buckets, +Inf, _sum and _count, as Prometheus expects them; none without a reading. */
-export function histogramValues(name: string, reading: BucketReading | undefined): HistogramValue[] {
+export function histogramValues(name: string, reading: BucketReading | undefined, labels: Record<string, string> = {}): HistogramValue[] {
   if (!reading) return [];
   const values: HistogramValue[] = [];
   let cumulative = 0;
   reading.bounds.forEach((bound, i) => {
     cumulative += reading.counts[i] ?? 0;
-    values.push({ metricName: `${name}_bucket`, labels: { le: bound }, value: cumulative });
+    values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: bound }, value: cumulative });
   });
-  values.push({ metricName: `${name}_bucket`, labels: { le: "+Inf" }, value: reading.count });
-  values.push({ metricName: `${name}_sum`, labels: {}, value: reading.sum });
-  values.push({ metricName: `${name}_count`, labels: {}, value: reading.count });
+  values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: "+Inf" }, value: reading.count });
+  values.push({ metricName: `${name}_sum`, labels, value: reading.sum });
+  values.push({ metricName: `${name}_count`, labels, value: reading.count });
   return values;
 }

@@ -5,6 +5,7 @@ import { Registry } from "prom-client";
 import { registerAgentMetrics, type AgentSource } from "./agents.ts";
 import { registerDnsMetrics, type DnsSource } from "./dns.ts";
 import { registerHealthMetrics, type HealthSource } from "./health.ts";
+import { registerLbMetrics, type LbSource } from "./lb.ts";
 import { registerGossipMetrics, type GossipSource } from "./gossip.ts";
 import { registerNodeMetrics, type NodeInfo } from "./node-info.ts";
 import { registerProbeMetrics, type ProbeRuns } from "./probes.ts";
@@ -18,6 +19,8 @@ export interface MetricsSources {
   /** Overwatch mode's agent registry; undefined otherwise. */
   agents?: () => AgentSource | undefined;
   probes: ProbeRuns;
+  /** The L4 balancer's servers; without it no vigil_lb_ series exist. */
+  lb?: LbSource;
   node: NodeInfo;
   /** prom-client's process metrics (CPU, memory, fds, event loop); default true. */
   process?: boolean;
@@ -37,6 +40,7 @@ export function buildMetrics(sources: MetricsSources): NodeMetrics {
   const unhookProbes = registerProbeMetrics(registry, sources.probes);
   const unhookAgents = registerAgentMetrics(registry, sources.agents ?? (() => undefined), sources.probes);
   registerNodeMetrics(registry, sources.node);
+  if (sources.lb) registerLbMetrics(registry, sources.lb);
   if (sources.process !== false) registerProcessMetrics(registry);
   return {
     registry,
