@@ -28,6 +28,7 @@ import { dnssecRoutes } from "../api/dnssec-routes.ts";
 import { clusterRoutes } from "../api/cluster-routes.ts";
 import { agentRoutes } from "../api/agent-routes.ts";
 import { explain, isKnownType } from "../dns/server/explain.ts";
+import { NodeBalancer } from "./lb.ts";
 
 /** Where a (re)load reads its config from: a file path, or the embedded demo. */
 export type ConfigSource = () => Config;
@@ -57,6 +58,7 @@ interface Parts {
   cluster: Cluster | undefined;
   /** Overwatch mode: the agents and the backends they announce. */
   agents: AgentRegistry | undefined;
+  lb: NodeBalancer;
 }
 
 export class VigilNode {
@@ -81,7 +83,7 @@ export class VigilNode {
     const clock = options.clock ?? systemClock;
     const config = source();
     if (config.mode === "agent") {
-      throw new StartupError("agent mode (checking local backends and gossiping claims) is not in this version yet; run an overwatch or standalone config");
+      throw new StartupError("an agent config runs as an agent node (AgentNode), not as a DNS node");
     }
     const logSettings: LogSettings = { ...config.logging };
     const log = createLogger(logSettings, options.logSink, { node: config.identity.node_id });
@@ -110,13 +112,15 @@ export class VigilNode {
       const agentWiring = agents && { registry: agents, changed: (why: string) => onAgents(why) };
       const cluster = peers && agentWiring ? await Cluster.start(config, { peers, health, agents: agentWiring, dnssec: keys?.keyring }, clock, log) : undefined;
       if (cluster) undo.unshift(() => void cluster.stop());
-      const node = new VigilNode(config, source, { log, logSettings, store, board, health, checks, pipeline, dns, clock, keys, cluster, agents });
+      const lb = await NodeBalancer.start(config, config.services, { board, store, clock, log });
+      undo.unshift(() => lb.close());
+      const node = new VigilNode(config, source, { log, logSettings, store, board, health, checks, pipeline, dns, clock, keys, cluster, agents, lb });
       onAgents = (why) => node.applyAgents(why);
       // New keys (a rollover step, or keys from a peer) change the zones' DNSKEY sets: rebuild.
       keys?.keyring.onChange(() => node.rebuildAnswers("dnssec keys changed"));
       node.api = node.startApi(config);
       undo.unshift(() => node.api?.stop());
-      const metricsSources = { dns: pipeline, health, probes: checks, node: { ...versionInfo, reloads: node.reloads }, gossip: () => cluster, agents: () => node.agentMetrics() };
+      const metricsSources = { dns: pipeline, health, probes: checks, node: { ...versionInfo, reloads: node.reloads }, gossip: () => cluster, agents: () => node.agentMetrics(), lb: () => lb.stats() };
       node.metrics = new MetricsEndpoint(metricsSources, config.metrics, log);
       log.info("vigil started", {
         mode: config.mode,
@@ -125,6 +129,7 @@ export class VigilNode {
         api: node.api ? formatHostPort({ host: config.api.address.host, port: node.api.port }) : null,
         metrics: node.metrics.address(),
         gossip: cluster?.address() ?? null,
+        lb: lb.stats().map((s) => ({ name: s.name, address: s.bind })),
         icmp: checks.icmpMode(),
       });
       void health.whenReady().then(() => log.info("ready: first probe round done", { backends: health.view().length }));
@@ -196,6 +201,7 @@ export class VigilNode {
     }
     checks.configure(view.services);
     this.services = view.services;
+    this.parts.lb.setServices(view.services);
     this.parts.health.setAgentClaims(view.claims, "config reloaded");
     this.parts.cluster?.reconfigure(next);
     pipeline.setEngine(engine);
@@ -203,6 +209,7 @@ export class VigilNode {
     const previousApi = this.config.api;
     this.config = { ...next, mode: this.config.mode, data_dir: this.config.data_dir };
     this.reconcileApi(previousApi);
+    await this.parts.lb.reload(next);
     this.metrics?.reconfigure(next.metrics);
     this.reloads.succeeded++;
     log.info("config reloaded", { zones: next.dns.zones, services: next.services.length });
@@ -232,6 +239,7 @@ export class VigilNode {
       this.servicesShape = shape;
       this.services = view.services;
       checks.configure(view.services);
+      this.parts.lb.setServices(view.services);
       this.rebuildAnswers(why);
       log.info("agent backends changed", { why, services: view.services.length });
     }
@@ -252,9 +260,10 @@ export class VigilNode {
   }
 
   async stop(): Promise<void> {
-    const { dns, checks, health, pipeline, store, log, keys, cluster } = this.parts;
+    const { dns, checks, health, pipeline, store, log, keys, cluster, lb } = this.parts;
     this.api?.stop();
     this.metrics?.stop();
+    lb.close();
     // Leaving tells the peers at once, so they do not wait out a suspicion to stop counting this node.
     await cluster?.stop();
     keys?.stop();
@@ -307,6 +316,7 @@ export class VigilNode {
       probeStats: () => this.parts.checks.stats(),
       config: () => this.config,
       reload: () => this.reload(),
+      lb: this.parts.lb.api,
       resolve: (question) => explain(pipeline, question),
       isKnownType,
     });
