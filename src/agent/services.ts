@@ -23,19 +23,15 @@ export function agentServices(backends: readonly AgentBackendConfig[]): ServiceC
       };
       byName.set(b.service, service);
     }
-    service.backends.push(backendOf(b));
+    service.backends.push(announcedBackend(b, b.health_check));
   }
   return [...byName.values()];
 }
 
-function backendOf(b: AgentBackendConfig): BackendConfig {
-  return {
-    address: b.address,
-    family: b.address.includes(":") ? 6 : 4,
-    port: b.port,
-    weight: b.weight,
-    region: b.region,
-    priority: 1,
-    health_check: b.health_check,
-  };
+/** A backend an agent announces, as a service's backend: one failover tier, probed by `check`. */
+export function announcedBackend(
+  b: { address: string; port: number; weight: number; region?: string },
+  check: BackendConfig["health_check"],
+): BackendConfig {
+  return { address: b.address, family: b.address.includes(":") ? 6 : 4, port: b.port, weight: b.weight, region: b.region, priority: 1, health_check: check };
 }

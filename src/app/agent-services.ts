@@ -10,6 +10,7 @@ import { formatDuration } from "../lib/duration.ts";
 import type { AgentBackend } from "../health/agent-registry.ts";
 import type { AgentInput } from "../health/engine.ts";
 import { backendKey } from "../health/snapshot.ts";
+import { announcedBackend } from "../agent/services.ts";
 
 export interface AgentView {
   services: ServiceConfig[];
@@ -29,24 +30,12 @@ export function withAgentBackends(config: Config, announced: ReadonlyMap<string,
     }
     for (const b of backends) {
       if (!service.backends.some((c) => c.address === b.address && c.port === b.port)) {
-        service.backends.push(agentBackend(b, service.health_check ? undefined : template.validation));
+        service.backends.push(announcedBackend(b, service.health_check ? undefined : template.validation));
       }
       claims.set(backendKey(service.fqdn, b.address, b.port), { claim: b.claim, detail: b.detail });
     }
   }
   return { services, claims };
-}
-
-function agentBackend(b: AgentBackend, validation: BackendConfig["health_check"]): BackendConfig {
-  return {
-    address: b.address,
-    family: b.address.includes(":") ? 6 : 4,
-    port: b.port,
-    weight: b.weight,
-    region: b.region,
-    priority: 1,
-    health_check: validation,
-  };
 }
 
 /** A service and a validation check with every default filled in, as the schema fills them. */

@@ -14,6 +14,7 @@ import type { Pool, PoolMember } from "./pool.ts";
 import { proxyHeader } from "./proxy-protocol.ts";
 import { SocketPeer, type ClientPeer } from "./tcp-peer.ts";
 import type { TcpSettings } from "./tcp-settings.ts";
+import type { ServerCounters } from "./types.ts";
 
 /** After one end has closed, how long the other gets to take the last bytes and close too. */
 export const CLOSE_LINGER_MS = 10_000;
@@ -22,15 +23,6 @@ export const CLOSE_LINGER_MS = 10_000;
  * Not pausing below it saves two epoll changes per connection, and most clients send far less.
  */
 const EARLY_BYTES_BEFORE_PAUSE = 64 * 1024;
-
-export interface ServerCounters {
-  total: number;
-  refused: number;
-  denied: number;
-  errors: number;
-  bytesIn: number;
-  bytesOut: number;
-}
 
 /** What a relay needs from the server that accepted it. */
 export interface RelayHost {

@@ -7,10 +7,10 @@ import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { listenPlain, type Acceptor, type Listener } from "./tcp-listener.ts";
 import type { ClientOrigin, ClientPeer } from "./tcp-peer.ts";
-import { Relay, type RelayHost, type ServerCounters } from "./tcp-relay.ts";
+import { Relay, type RelayHost } from "./tcp-relay.ts";
 import { compileSettings, type TcpPools, type TcpSettings } from "./tcp-settings.ts";
 import { listenTls } from "./tls-listener.ts";
-import type { LbServerStats } from "./types.ts";
+import { serverStats, type LbServerStats, type ServerCounters } from "./types.ts";
 
 export class TcpBalancer implements RelayHost, Acceptor {
   readonly counters: ServerCounters = { total: 0, refused: 0, denied: 0, errors: 0, bytesIn: 0, bytesOut: 0 };
@@ -61,21 +61,8 @@ export class TcpBalancer implements RelayHost, Acceptor {
 
   stats(): LbServerStats {
     const { config, pools } = this.settings;
-    const c = this.counters;
-    return {
-      name: config.name,
-      protocol: config.protocol,
-      bind: this.address(),
-      state: this.drained ? "draining" : "running",
-      active: this.relays.size,
-      total: c.total,
-      refused: c.refused,
-      denied: c.denied,
-      errors: c.errors,
-      bytesIn: c.bytesIn,
-      bytesOut: c.bytesOut,
-      backends: [pools.main, ...pools.sni.map((route) => route.pool)].flatMap((pool) => pool.stats()),
-    };
+    const backends = [pools.main, ...pools.sni.map((route) => route.pool)].flatMap((pool) => pool.stats());
+    return serverStats(config, this.address(), this.drained !== undefined, this.relays.size, this.counters, backends);
   }
 
   admit(client: ClientOrigin): boolean {

@@ -37,16 +37,8 @@ export interface LbBackendStats {
   connect: { counts: readonly number[]; sum: number; count: number };
 }
 
-/** Live counters of one balancer server. */
-export interface LbServerStats {
-  name: string;
-  protocol: "tcp" | "tls" | "udp";
-  /** "host:port" it is bound to. */
-  bind: string;
-  /** draining: removed from the config, no longer accepting, waiting for its connections to end. */
-  state: "running" | "draining";
-  /** Open client connections (UDP: live sessions). */
-  active: number;
+/** What a server counts as clients come and go; its stats add who it is and what is open now. */
+export interface ServerCounters {
   total: number;
   /** Refused at max_connections, or no backend to send to. */
   refused: number;
@@ -56,5 +48,30 @@ export interface LbServerStats {
   errors: number;
   bytesIn: number;
   bytesOut: number;
+}
+
+/** Live counters of one balancer server. */
+export interface LbServerStats extends ServerCounters {
+  name: string;
+  protocol: "tcp" | "tls" | "udp";
+  /** "host:port" it is bound to. */
+  bind: string;
+  /** draining: removed from the config, no longer accepting, waiting for its connections to end. */
+  state: "running" | "draining";
+  /** Open client connections (UDP: live sessions). */
+  active: number;
   backends: LbBackendStats[];
+}
+
+/** A server's stats from its parts; both proxies report the same shape. */
+export function serverStats(
+  config: { name: string; protocol: LbServerStats["protocol"] },
+  bind: string,
+  draining: boolean,
+  active: number,
+  counters: ServerCounters,
+  backends: LbBackendStats[],
+): LbServerStats {
+  const { total, refused, denied, errors, bytesIn, bytesOut } = counters;
+  return { name: config.name, protocol: config.protocol, bind, state: draining ? "draining" : "running", active, total, refused, denied, errors, bytesIn, bytesOut, backends };
 }

@@ -17,7 +17,7 @@ import { AccessRules } from "./access.ts";
 import { IdleList, type IdleNode } from "./idle-list.ts";
 import type { Pool, PoolMember } from "./pool.ts";
 import { proxyHeaderV2, type Endpoint } from "./proxy-protocol.ts";
-import type { LbServerStats } from "./types.ts";
+import { serverStats, type LbServerStats } from "./types.ts";
 import { BackendLinks, type BackendLink, type LinkOwner } from "./udp-links.ts";
 
 /** Datagrams a session holds while its backend socket is being made; more are dropped, as a full buffer would. */
@@ -151,21 +151,7 @@ export class UdpBalancer {
 
   stats(): LbServerStats {
     const { config } = this.settings;
-    const c = this.counters;
-    return {
-      name: config.name,
-      protocol: "udp",
-      bind: this.address(),
-      state: this.draining ? "draining" : "running",
-      active: c.active,
-      total: c.total,
-      refused: c.refused,
-      denied: c.denied,
-      errors: c.errors,
-      bytesIn: c.bytesIn,
-      bytesOut: c.bytesOut,
-      backends: this.pool.stats(),
-    };
+    return serverStats(config, this.address(), this.draining, this.counters.active, this.counters, this.pool.stats());
   }
 
   /** A datagram from a backend, for its session's client. */
