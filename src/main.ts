@@ -7,8 +7,10 @@ import { checkConfigCommand } from "./cli/check-config.ts";
 import { versionCommand } from "./cli/version.ts";
 import { statusCommand } from "./cli/status.ts";
 import { keysCommand } from "./cli/keys.ts";
+import { backupCommand } from "./cli/backup.ts";
+import { healthCommand } from "./cli/health.ts";
 
-const commands: Command[] = [runCommand, demoCommand, statusCommand, keysCommand, checkConfigCommand, versionCommand];
+const commands: Command[] = [runCommand, demoCommand, statusCommand, healthCommand, keysCommand, backupCommand, checkConfigCommand, versionCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

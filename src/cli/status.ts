@@ -1,7 +1,7 @@
-import { option, type Command } from "./command.ts";
-import { loadConfigFile } from "../config/load.ts";
-import { formatHostPort } from "../lib/hostport.ts";
+import type { Command } from "./command.ts";
+import { apiBaseUrl } from "./api-base.ts";
 import { errorMessage } from "../lib/errors.ts";
+import { formatHostPort } from "../lib/hostport.ts";
 
 interface StatusBackend {
   address: string;
@@ -23,11 +23,8 @@ export const statusCommand: Command = {
   usage:
     "vigil status [--api URL | --config FILE]\n\n  --api     the node's API, e.g. http://127.0.0.1:8080 (default)\n  --config  read api.address from this config file",
   async run(args) {
-    let base = option(args, "--api");
-    const configPath = option(args, "--config", "-c");
     try {
-      if (!base && configPath) base = `http://${formatHostPort(loadConfigFile(configPath).api.address)}`;
-      base ??= "http://127.0.0.1:8080";
+      const base = apiBaseUrl(args);
       const [services, ready] = await Promise.all([getJson(`${base}/api/v1/services`), getJson(`${base}/api/v1/ready`)]);
       console.log(render((services as { services: StatusService[] }).services, (ready as { ready: boolean }).ready));
       return 0;
