@@ -9,8 +9,9 @@ import { statusCommand } from "./cli/status.ts";
 import { keysCommand } from "./cli/keys.ts";
 import { backupCommand } from "./cli/backup.ts";
 import { healthCommand } from "./cli/health.ts";
+import { agentIdCommand } from "./cli/agent-id.ts";
 
-const commands: Command[] = [runCommand, demoCommand, statusCommand, healthCommand, keysCommand, backupCommand, checkConfigCommand, versionCommand];
+const commands: Command[] = [runCommand, demoCommand, statusCommand, healthCommand, keysCommand, agentIdCommand, backupCommand, checkConfigCommand, versionCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
