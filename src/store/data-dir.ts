@@ -10,7 +10,7 @@ import { StartupError, errorMessage } from "../lib/errors.ts";
 export function ensureDataDir(dir: string): void {
   try {
     for (const missing of missingDirs(resolve(dir))) {
-      mkdirSync(missing, { mode: 0o700 });
+      if (!makeDir(missing)) continue; // another process made it first: it sets its own mode
       chmodSync(missing, 0o700); // the umask may have taken bits away
     }
     if (!statSync(dir).isDirectory()) throw new Error("not a directory");
@@ -35,6 +35,17 @@ function missingDirs(dir: string): string[] {
     if (dirname(at) === at) break;
   }
   return missing;
+}
+
+/** True when this call made the directory; false when it appeared meanwhile (another vigil starting). */
+function makeDir(path: string): boolean {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST" && statSync(path).isDirectory()) return false;
+    throw err;
+  }
 }
 
 /** "ENOTDIR: not a directory, mkdir '/x'" → "ENOTDIR: not a directory"; the path is already in our message. */

@@ -129,11 +129,18 @@ export function migrate(db: SqlDatabase, file: string, migrations: readonly Migr
         "upgrade vigil or restore a backup",
     );
   }
-  const pending = migrations.slice(current);
-  if (pending.length === 0) return 0;
-  db.transaction(() => {
+  if (current === migrations.length) return 0;
+  // Two processes may open a new data_dir at once (a node starting, `vigil keys` beside it): the
+  // write lock is taken first and the version read again under it, so only one of them migrates.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const pending = migrations.slice(schemaVersion(db));
     for (const migration of pending) db.exec(migration.sql);
     db.exec(`PRAGMA user_version = ${migrations.length}`);
-  });
-  return pending.length;
+    db.exec("COMMIT");
+    return pending.length;
+  } catch (err) {
+    db.exec("ROLLBACK");
+    throw err;
+  }
 }
