@@ -5,6 +5,7 @@
 import * as dnsPacket from "dns-packet";
 import type { HostPort } from "../config/types.ts";
 import { describeError, untilAborted } from "../checks/probes/result.ts";
+import { answersQuery } from "../checks/probes/dns.ts";
 import { ipFamily } from "../lib/cidr.ts";
 import { formatHostPort } from "../lib/hostport.ts";
 
@@ -28,23 +29,11 @@ export async function queryDns(server: HostPort, name: string, type: dnsPacket.R
     questions: [question],
     additionals: [{ type: "OPT", name: ".", udpPayloadSize: EDNS_UDP_SIZE } as dnsPacket.Answer],
   };
-  const ours = (reply: DnsReply) => isReplyTo(reply, id, question);
+  const ours = (reply: DnsReply) => answersQuery(reply, id, question);
   const where = formatHostPort(server);
   const overUdp = await exchangeUdp(server, dnsPacket.encode(query), ours, where, signal);
   if (!overUdp.flag_tc) return overUdp;
   return exchangeTcp(server, dnsPacket.streamEncode(query), ours, where, signal);
-}
-
-function isReplyTo(reply: DnsReply, id: number, question: dnsPacket.Question): boolean {
-  const asked = reply.questions?.[0];
-  return (
-    reply.flag_qr &&
-    reply.id === id &&
-    reply.questions?.length === 1 &&
-    asked !== undefined &&
-    asked.name.toLowerCase() === question.name.toLowerCase() &&
-    asked.type === question.type
-  );
 }
 
 function decodeOrFail(bytes: Buffer, where: string): DnsReply {

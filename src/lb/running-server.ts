@@ -114,7 +114,7 @@ export class RunningServer {
   }
 
   stats(): LbServerStats {
-    return { ...this.proxy.stats(), state: this.drained ? "draining" : "running" };
+    return this.proxy.stats();
   }
 
   private static stopFeeding(f: Fed): void {

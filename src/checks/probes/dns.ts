@@ -54,7 +54,8 @@ function decodeOrNull(bytes: Buffer): dnsPacket.DecodedPacket | null {
   }
 }
 
-function answersQuery(packet: dnsPacket.DecodedPacket, id: number, question: dnsPacket.Question): boolean {
+/** A reply to the query with this id and question (the balancer's SRV lookups match replies the same way). */
+export function answersQuery(packet: dnsPacket.DecodedPacket, id: number, question: dnsPacket.Question): boolean {
   const asked = packet.questions?.[0];
   return (
     packet.flag_qr &&
